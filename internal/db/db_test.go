@@ -215,3 +215,36 @@ func TestOpenPostgresUnreachable(t *testing.T) {
 		t.Errorf("Open kept retrying for %s", time.Since(start))
 	}
 }
+
+// TestEveryTableCarriesTheEnte enforces the tenancy rule on the schema:
+// apart from the ente itself and infrastructure tables, every table has an
+// ente_id column.
+func TestEveryTableCarriesTheEnte(t *testing.T) {
+	ctx := context.Background()
+	d := testdb.Open(t)
+	tables, err := d.Tables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, tb := range tables {
+		if tb == "ente" || tb == "schema_migration" || strings.HasPrefix(tb, "river_") {
+			continue
+		}
+		cols, err := d.Columns(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := false
+		for _, c := range cols {
+			has = has || c == "ente_id"
+		}
+		if !has {
+			t.Errorf("table %s has no ente_id column (columns %v)", tb, cols)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("no tenant table found: the check checked nothing")
+	}
+}

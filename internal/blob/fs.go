@@ -1,0 +1,175 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// tmpDir is where FS writes content before it knows the key; it sits under
+// the root so that the final rename stays on one file system and is atomic.
+const tmpDir = "tmp"
+
+// FS is a Store on a local directory, for a single host and for tests; the
+// content under k is the file <root>/k[0:2]/k[2:4]/k, so no directory holds
+// more than a few thousand entries.
+type FS struct {
+	root string
+}
+
+var _ Store = (*FS)(nil)
+
+// NewFS returns an FS that keeps its files under root, creating it if needed.
+func NewFS(root string) (*FS, error) {
+	if root == "" {
+		return nil, errors.New("blob: new fs: empty root")
+	}
+	if err := os.MkdirAll(filepath.Join(root, tmpDir), 0o750); err != nil {
+		return nil, fmt.Errorf("blob: new fs: %w", err)
+	}
+	return &FS{root: root}, nil
+}
+
+// path returns where the content under a well-formed key lives.
+func (s *FS) path(k Key) string {
+	return filepath.Join(s.root, string(k[0:2]), string(k[2:4]), string(k))
+}
+
+// Put streams r into a temporary file, then fsyncs it and renames it to its
+// key's path, so a reader sees either the whole content or nothing.
+func (s *FS) Put(ctx context.Context, r io.Reader) (Key, int64, error) {
+	k, n, err := s.put(ctx, r)
+	if err != nil {
+		return "", 0, fmt.Errorf("blob put: %w", err)
+	}
+	return k, n, nil
+}
+
+func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
+	tmp, err := os.CreateTemp(filepath.Join(s.root, tmpDir), "put-*")
+	if err != nil {
+		return "", 0, err
+	}
+	renamed := false
+	defer func() {
+		tmp.Close() // a second Close fails harmlessly
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	k, n, err := copyHashed(ctx, tmp, r)
+	if err != nil {
+		return "", 0, err
+	}
+	final := s.path(k)
+	if fi, err := os.Stat(final); err == nil && fi.Size() == n {
+		return k, n, nil // already stored: the bytes are the same
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := mkdirSynced(filepath.Dir(filepath.Dir(final))); err != nil {
+		return "", 0, err
+	}
+	if err := mkdirSynced(filepath.Dir(final)); err != nil {
+		return "", 0, err
+	}
+	// Renaming over an existing file is safe: a concurrent Put of the same
+	// content wrote the same bytes, and open readers keep the old inode.
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", 0, err
+	}
+	renamed = true
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return "", 0, err
+	}
+	return k, n, nil
+}
+
+// Open returns the file under k, checked against k as it is read.
+func (s *FS) Open(ctx context.Context, k Key) (io.ReadCloser, error) {
+	if err := k.check(); err != nil {
+		return nil, fmt.Errorf("blob open: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("blob open %s: %w", k, err)
+	}
+	f, err := os.Open(s.path(k))
+	if err != nil {
+		return nil, fmt.Errorf("blob open %s: %w", k, notFound(err))
+	}
+	return newVerifyReader(f, k), nil
+}
+
+// Stat returns the size of the file under k.
+func (s *FS) Stat(ctx context.Context, k Key) (int64, error) {
+	if err := k.check(); err != nil {
+		return 0, fmt.Errorf("blob stat: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("blob stat %s: %w", k, err)
+	}
+	fi, err := os.Stat(s.path(k))
+	if err != nil {
+		return 0, fmt.Errorf("blob stat %s: %w", k, notFound(err))
+	}
+	return fi.Size(), nil
+}
+
+// Delete removes the file under k; its directories stay, as at most 65,536
+// of them can ever exist.
+func (s *FS) Delete(ctx context.Context, k Key) error {
+	if err := k.check(); err != nil {
+		return fmt.Errorf("blob delete: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("blob delete %s: %w", k, err)
+	}
+	if err := os.Remove(s.path(k)); err != nil {
+		return fmt.Errorf("blob delete %s: %w", k, notFound(err))
+	}
+	return nil
+}
+
+// notFound turns a missing file into ErrNotFound and leaves other errors be.
+func notFound(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// mkdirSynced creates dir if it is missing and then fsyncs its parent, so the
+// new entry survives a crash together with the file renamed into it.
+func mkdirSynced(dir string) error {
+	err := os.Mkdir(dir, 0o750)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// syncDir fsyncs a directory, which makes the entries renamed or created in
+// it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
