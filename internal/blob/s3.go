@@ -21,9 +21,9 @@ type S3Config struct {
 	Endpoint  string // host[:port], without a scheme
 	Region    string // empty for the server's default
 	Bucket    string // created by NewS3 if absent
-	AccessKey string
-	SecretKey string
-	UseSSL    bool
+	AccessKey string // the S3 access key id
+	SecretKey string // never printed: String masks it
+	UseSSL    bool   // true for https
 	Prefix    string // put before every object name, e.g. "prod/"; empty for none
 }
 

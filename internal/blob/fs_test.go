@@ -1,0 +1,116 @@
+package blob_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
+)
+
+func newFS(t *testing.T) (*blob.FS, string) {
+	t.Helper()
+	root := t.TempDir()
+	s, err := blob.NewFS(root)
+	if err != nil {
+		t.Fatalf("NewFS: %v", err)
+	}
+	return s, root
+}
+
+func TestFS(t *testing.T) {
+	blobtest.RunSuite(t, func(t *testing.T) blob.Store {
+		s, _ := newFS(t)
+		return s
+	})
+}
+
+// TestFSLayout pins the layout on disk, which backups and operators rely on,
+// and checks that Put leaves no temporary file behind, failed or not.
+func TestFSLayout(t *testing.T) {
+	s, root := newFS(t)
+	k, err := blob.PutBytes(t.Context(), s, []byte("hello"))
+	if err != nil {
+		t.Fatalf("PutBytes: %v", err)
+	}
+	const hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	if k != hello {
+		t.Fatalf("PutBytes(hello) = %s, want %s", k, hello)
+	}
+	if _, err := os.Stat(filepath.Join(root, "2c", "f2", hello)); err != nil {
+		t.Errorf("content not at <root>/2c/f2/<key>: %v", err)
+	}
+	if _, _, err := s.Put(t.Context(), iotest.ErrReader(errors.New("connection reset"))); err == nil {
+		t.Errorf("Put(failing reader) succeeded")
+	}
+	var left []string
+	entries, err := os.ReadDir(filepath.Join(root, "tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if diff := cmp.Diff([]string(nil), left); diff != "" {
+		t.Errorf("temporary files mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestFSCorrupt checks that a file damaged on disk is not served as the
+// document: the reader fails with ErrCorrupt at the end.
+func TestFSCorrupt(t *testing.T) {
+	s, root := newFS(t)
+	k, err := blob.PutBytes(t.Context(), s, []byte("certificato di residenza"))
+	if err != nil {
+		t.Fatalf("PutBytes: %v", err)
+	}
+	path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
+	if err := os.WriteFile(path, []byte("certificato di residenzA"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(t.Context(), k)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadAll(rc); !errors.Is(err, blob.ErrCorrupt) {
+		t.Errorf("reading a damaged file = %v, want an error wrapping ErrCorrupt", err)
+	}
+}
+
+// TestFSPutRepairs checks that putting a content again replaces a damaged
+// copy of a different size, so a re-upload heals the store.
+func TestFSPutRepairs(t *testing.T) {
+	s, root := newFS(t)
+	content := []byte("verbale di consegna")
+	k, err := blob.PutBytes(t.Context(), s, content)
+	if err != nil {
+		t.Fatalf("PutBytes: %v", err)
+	}
+	path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
+	if err := os.WriteFile(path, content[:5], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
+		t.Fatalf("PutBytes again: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(content, got); diff != "" {
+		t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewFSEmptyRoot(t *testing.T) {
+	if _, err := blob.NewFS(""); err == nil {
+		t.Errorf("NewFS(\"\") succeeded, want an error")
+	}
+}
