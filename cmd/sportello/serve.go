@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/db"
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/logging"
+	"github.com/sportello/sportello/internal/web"
+)
+
+// version is the module version the binary was built from, or "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// app is everything serve and migrate open, closed in reverse order.
+type app struct {
+	log   *slog.Logger
+	db    *db.DB
+	jobs  *jobs.Jobs
+	blobs blob.Store
+}
+
+// open connects to the database and the document store and migrates both
+// the application's and the job queue's tables.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int) (*app, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL, db.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{log: log, db: d}
+	n, err := d.Migrate(ctx, time.Now)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("database migrated", "applied", n)
+	}
+	reg := river.NewWorkers()
+	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d)}
+	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if _, err := a.jobs.Migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.blobs, err = blob.Open(ctx, cfg.BlobURL)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("document store: %w", err)
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// migrate applies every migration and exits.
+func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
+	a, err := open(ctx, cfg, log, 0)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	v, err := a.db.Version(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database %s at migration %d\n", a.db.Engine, v)
+	return nil
+}
+
+// serve runs the server until ctx is done (SIGINT or SIGTERM), then drains
+// in-flight requests and jobs. ready, if not nil, gets the listening address.
+func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func(addr string)) error {
+	start := time.Now()
+	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
+	log.Info("starting", append([]any{"version", version()}, cfg.Attrs()...)...)
+
+	a, err := open(ctx, cfg, log, cfg.JobWorkers)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	if cfg.Mode == config.Demo {
+		created, err := demo.Seed(ctx, a.db, time.Now())
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("demo comune seeded", "ente", demo.Slug)
+		}
+	}
+
+	srv, err := web.New(web.Options{
+		DB: a.db, Logger: log, TrustProxy: cfg.TrustProxy, Version: version(),
+		Registry: prometheus.NewRegistry(), JobStats: a.jobs.Stats,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads of building practices are large
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	if err := a.jobs.Start(ctx); err != nil {
+		httpSrv.Close()
+		return err
+	}
+	addr := ln.Addr().String()
+	log.Info("ready", "addr", addr, "startup_ms", time.Since(start).Milliseconds())
+	if cfg.Mode == config.Demo {
+		printDemoBanner(stdout, addr, cfg)
+	}
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests and jobs", "timeout", cfg.ShutdownTimeout)
+	drain, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := httpSrv.Shutdown(drain); err != nil {
+		errs = append(errs, fmt.Errorf("drain requests: %w", err))
+	}
+	if err := a.jobs.Stop(drain); err != nil {
+		errs = append(errs, fmt.Errorf("drain jobs: %w", err))
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		log.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// printDemoBanner tells a newcomer where to look.
+func printDemoBanner(w io.Writer, addr string, cfg *config.Config) {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	u := "http://" + net.JoinHostPort(host, port) + "/"
+	fmt.Fprintf(w, `
+  Sportello demo: Comune di Ala (TN)
+  ----------------------------------
+  Sito del comune:   %s
+  Area personale:    %sarea-personale
+  Dati:              %s
+  Fermare:           Ctrl+C
+
+  Tutte le persone e i recapiti della demo sono fittizi.
+
+`, u, u, cfg.DataDir)
+}
