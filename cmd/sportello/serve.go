@@ -42,7 +42,7 @@ type app struct {
 // open connects to the database and the document store and migrates both
 // the application's and the job queue's tables.
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int) (*app, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL, db.Options{Logger: log})
+	d, err := db.Open(ctx, cfg.DatabaseURL, db.Options{Logger: log, ConnectTimeout: cfg.DatabaseTimeout})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ type Config struct {
 	DataDir         string
 	DatabaseURL     string
 	BlobURL         string
+	DatabaseTimeout time.Duration
 	BaseURL         string
 	LogLevel        slog.Level
 	LogFormat       string
@@ -85,6 +86,17 @@ func settings() []setting {
 				return nil
 			},
 			get: func(c *Config) string { return c.DatabaseURL }},
+		{flag: "database-timeout", env: "SPORTELLO_DATABASE_TIMEOUT", def: "30s",
+			help: "how long to keep retrying an unreachable PostgreSQL server at start",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d <= 0 {
+					return errors.New("want a positive duration such as 30s")
+				}
+				c.DatabaseTimeout = d
+				return nil
+			},
+			get: func(c *Config) string { return c.DatabaseTimeout.String() }},
 		{flag: "blobs", env: "SPORTELLO_BLOB_URL", def: "",
 			help: "document store: file:///path or s3://KEY:SECRET@host:port/bucket?ssl=true&region=… (default: folder blobs in the data folder)", secret: true,
 			set: func(c *Config, v string) error {

@@ -29,7 +29,7 @@ func TestLoad(t *testing.T) {
 				Mode: Production, Addr: "127.0.0.1:8080", DataDir: "./data",
 				DatabaseURL: "sqlite://data/sportello.db", BlobURL: "file://data/blobs",
 				BaseURL: "http://127.0.0.1:8080", LogLevel: slog.LevelInfo, LogFormat: "text",
-				ShutdownTimeout: 25 * time.Second, JobWorkers: 4,
+				ShutdownTimeout: 25 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 4,
 			},
 		},
 		{
@@ -44,7 +44,7 @@ func TestLoad(t *testing.T) {
 				Mode: Production, Addr: ":9000", DataDir: "/srv/s",
 				DatabaseURL: "postgres://u:p@db/s", BlobURL: "file:///srv/s/blobs",
 				BaseURL: "https://servizi.comune.ala.tn.it", LogLevel: slog.LevelDebug, LogFormat: "json",
-				ShutdownTimeout: 25 * time.Second, JobWorkers: 0, TrustProxy: true,
+				ShutdownTimeout: 25 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 0, TrustProxy: true,
 			},
 		},
 		{
@@ -55,7 +55,7 @@ func TestLoad(t *testing.T) {
 				Mode: Production, Addr: "0.0.0.0:80", DataDir: "/d",
 				DatabaseURL: "sqlite:///d/sportello.db", BlobURL: "file:///d/blobs",
 				BaseURL: "http://0.0.0.0:80", LogLevel: slog.LevelInfo, LogFormat: "text",
-				ShutdownTimeout: 3 * time.Second, JobWorkers: 4, TrustProxy: true,
+				ShutdownTimeout: 3 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 4, TrustProxy: true,
 			},
 		},
 	}
