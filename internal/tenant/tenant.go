@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -154,4 +155,32 @@ func (e *Ente) Desk() (Office, bool) {
 // ShortName is the name without "Comune di", for compact headings.
 func (e *Ente) ShortName() string {
 	return strings.TrimPrefix(e.Name, "Comune di ")
+}
+
+// DayHours is an office's opening on one weekday: one or more intervals.
+type DayHours struct {
+	Weekday time.Weekday
+	// Intervals are "HH:MM–HH:MM", in order.
+	Intervals []string
+}
+
+// Week returns the office's opening hours grouped by day, Monday first, as
+// Italian timetables are written; days without hours are left out.
+func (o Office) Week() []DayHours {
+	var out []DayHours
+	for i := range 7 {
+		day := time.Weekday((i + 1) % 7)
+		var d DayHours
+		for _, h := range o.Hours {
+			if h.Weekday == day {
+				d.Intervals = append(d.Intervals, h.Opens+"–"+h.Closes)
+			}
+		}
+		if len(d.Intervals) > 0 {
+			sort.Strings(d.Intervals)
+			d.Weekday = day
+			out = append(out, d)
+		}
+	}
+	return out
 }

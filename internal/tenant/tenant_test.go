@@ -174,3 +174,20 @@ func TestNormalizeHost(t *testing.T) {
 		}
 	}
 }
+
+func TestWeek(t *testing.T) {
+	o := tenant.Office{Hours: []tenant.Hours{
+		{Weekday: time.Thursday, Opens: "14:00", Closes: "17:30"},
+		{Weekday: time.Sunday, Opens: "10:00", Closes: "11:00"},
+		{Weekday: time.Thursday, Opens: "08:30", Closes: "12:30"},
+		{Weekday: time.Monday, Opens: "08:30", Closes: "12:30"},
+	}}
+	want := []tenant.DayHours{
+		{Weekday: time.Monday, Intervals: []string{"08:30–12:30"}},
+		{Weekday: time.Thursday, Intervals: []string{"08:30–12:30", "14:00–17:30"}},
+		{Weekday: time.Sunday, Intervals: []string{"10:00–11:00"}},
+	}
+	if diff := cmp.Diff(want, o.Week()); diff != "" {
+		t.Errorf("Week() mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -182,6 +182,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"static":  s.static.url,
+		"join":    strings.Join,
 		"stars":   func() []int { return []int{1, 2, 3, 4, 5} },
 		"answers": func() []int { return []int{1, 2, 3, 4, 5} },
 		// ratingBlock is what the "rating-question" partial takes.
