@@ -23,8 +23,8 @@ type Migration struct {
 	SQL     string
 }
 
-// migrationLockKey is the PostgreSQL advisory lock held while migrating, so
-// that instances starting together apply each migration exactly once.
+// migrationLockKey names the lock (see Lock) held while migrating, so that
+// instances starting together apply each migration exactly once.
 const migrationLockKey = 0x53504f52 // "SPOR"
 
 // Migrations returns the embedded migrations of an engine, in order.
@@ -85,22 +85,20 @@ func (db *DB) Migrate(ctx context.Context, now func() time.Time) (int, error) {
 }
 
 func (db *DB) migrate(ctx context.Context, ms []Migration, now func() time.Time) (applied int, err error) {
+	unlock, err := db.Lock(ctx, migrationLockKey)
+	if err != nil {
+		return 0, fmt.Errorf("db: migrate: %w", err)
+	}
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("db: migrate: %w", uerr)
+		}
+	}()
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: migrate: %w", err)
 	}
 	defer conn.Close()
-	if db.Engine == Postgres {
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
-			return 0, fmt.Errorf("db: migrate: lock: %w", err)
-		}
-		defer func() {
-			// A fresh context: the lock must be released even if ctx is done.
-			if _, uerr := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockKey); uerr != nil && err == nil {
-				err = fmt.Errorf("db: migrate: unlock: %w", uerr)
-			}
-		}()
-	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migration (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,

@@ -18,7 +18,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,9 +33,9 @@ import (
 	"github.com/sportello/sportello/internal/db"
 )
 
-// migrationLockKey is the PostgreSQL advisory lock held while River's tables
-// are migrated, so that instances starting together apply each River
-// migration once; River's migrator takes no lock of its own. It differs from
+// migrationLockKey names the lock (db.Lock) held while River's tables are
+// migrated, so that instances starting together apply each River migration
+// once; River's migrator takes no lock of its own. It differs from
 // the lock of internal/db so that neither migration waits for the other.
 const migrationLockKey = 0x53505256 // "SPRV"
 
@@ -120,53 +119,28 @@ func New(d *db.DB, opts Options) (*Jobs, error) {
 
 // Migrate creates or updates River's own tables (river_job and its
 // companions) beside the application's; it is idempotent and returns the
-// number of River migrations applied. On PostgreSQL it holds an advisory
-// lock, so instances starting together do not race.
+// number of River migrations applied. It holds a lock across processes
+// (db.Lock), since River's migrator takes none, so instances starting
+// together do not race.
 func (j *Jobs) Migrate(ctx context.Context) (applied int, err error) {
 	m, err := rivermigrate.New(j.driver, &rivermigrate.Config{Logger: j.logger})
 	if err != nil {
 		return 0, fmt.Errorf("jobs: migrate: %w", err)
 	}
-	if j.db.Engine == db.Postgres {
-		unlock, err := j.lock(ctx)
-		if err != nil {
-			return 0, err
-		}
-		defer func() {
-			if uerr := unlock(); uerr != nil && err == nil {
-				err = uerr
-			}
-		}()
+	unlock, err := j.db.Lock(ctx, migrationLockKey)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: migrate: %w", err)
 	}
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("jobs: migrate: %w", uerr)
+		}
+	}()
 	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: migrate: %w", err)
 	}
 	return len(res.Versions), nil
-}
-
-// lock takes the migration advisory lock on a connection of its own and
-// returns the function that releases it.
-func (j *Jobs) lock(ctx context.Context) (unlock func() error, err error) {
-	conn, err := j.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
-	}
-	return func() error {
-		defer conn.Close()
-		// A fresh context: the lock must be released even if ctx is done.
-		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockKey); err != nil {
-			// Drop the connection rather than pool it with the lock held:
-			// ending the session releases the lock.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			return fmt.Errorf("jobs: migrate: unlock: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 // Start begins working jobs in the background. Its ctx serves only the

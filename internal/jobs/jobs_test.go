@@ -365,9 +365,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 // TestMigrateConcurrently starts several instances on one database at once:
 // each River migration must be applied exactly once, and again never.
 func TestMigrateConcurrently(t *testing.T) {
-	if testdb.Engine() == db.SQLite {
-		t.Skip("River's migrator takes no lock and Migrate adds one only on PostgreSQL: one process owns an SQLite file")
-	}
 	t.Parallel()
 	ctx := context.Background()
 	u := testdb.URL(t)
