@@ -118,7 +118,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // contentSecurityPolicy allows only our own scripts, styles, fonts and
 // images: no inline code, no framing.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+	"font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 // secure sets the security headers on every response and refuses
 // cross-origin unsafe requests (CSRF).
@@ -185,7 +185,11 @@ func (s *Server) wrap(rt route) http.Handler {
 				w.Header().Set("Cache-Control", "no-cache")
 			}
 		}
-		if err := rt.h(w, r); err != nil {
+		h := rt.h
+		if rt.cached && s.cache != nil && r.Method == http.MethodGet && r.URL.RawQuery == "" {
+			h = func(w http.ResponseWriter, r *http.Request) error { return s.serveCached(w, r, rt.h) }
+		}
+		if err := h(w, r); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				err = apperr.Errorf(apperr.TooLarge, "body over %d bytes: %w", mbe.Limit, err)

@@ -186,7 +186,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"stars":   func() []int { return []int{1, 2, 3, 4, 5} },
 		"answers": func() []int { return []int{1, 2, 3, 4, 5} },
 		// ratingBlock is what the "rating-question" partial takes.
-		"ratingBlock": func(p texter, kind string) ratingRef { return ratingRef{Page: p, Kind: kind} },
+		"ratingBlock": func(p texter, kind string, shown bool) ratingRef { return ratingRef{Page: p, Kind: kind, Shown: shown} },
 		// hoursOf is what the "hours" partial takes.
 		"hoursOf": func(p texter, o tenant.Office) hoursRef { return hoursRef{Page: p, Office: o} },
 		// icon names a sprite icon and its extra classes for the "icon" partial.
@@ -216,6 +216,8 @@ type ratingRef struct {
 	Page texter
 	// Kind is "positive" or "negative".
 	Kind string
+	// Shown is false where a script reveals the question after the stars.
+	Shown bool
 }
 
 // hoursRef is what the "hours" partial takes.

@@ -14,6 +14,9 @@ type route struct {
 	global bool
 	// personal pages are never cached by browsers or proxies.
 	personal bool
+	// cached pages are the same for every visitor: their rendering is kept
+	// for a few seconds (see pageCache) when asked for without a query.
+	cached bool
 	// maxBody overrides the default cap on the request body (1 MiB).
 	maxBody int64
 }
@@ -31,19 +34,19 @@ func (s *Server) routes() []route {
 		{pattern: "GET /favicon.ico", h: s.faviconShow, global: true},
 
 		// The comune's public site.
-		{pattern: "GET /{$}", h: s.homeShow},
-		{pattern: "GET /amministrazione", h: s.sectionShow("amministrazione")},
-		{pattern: "GET /amministrazione/uffici", h: s.officesList},
-		{pattern: "GET /novita", h: s.sectionShow("novita")},
-		{pattern: "GET /servizi", h: s.sectionShow("servizi")},
-		{pattern: "GET /servizi/categoria/{category}", h: s.categoryShow},
-		{pattern: "GET /vivere", h: s.sectionShow("vivere")},
-		{pattern: "GET /argomenti", h: s.sectionShow("argomenti")},
-		{pattern: "GET /faq", h: s.infoShow("faq")},
-		{pattern: "GET /segnalazione-disservizio", h: s.infoShow("disservizio")},
-		{pattern: "GET /privacy", h: s.infoShow("privacy")},
-		{pattern: "GET /note-legali", h: s.infoShow("note-legali")},
-		{pattern: "GET /accessibilita", h: s.infoShow("accessibilita")},
+		{pattern: "GET /{$}", h: s.homeShow, cached: true},
+		{pattern: "GET /amministrazione", h: s.sectionShow("amministrazione"), cached: true},
+		{pattern: "GET /amministrazione/uffici", h: s.officesList, cached: true},
+		{pattern: "GET /novita", h: s.sectionShow("novita"), cached: true},
+		{pattern: "GET /servizi", h: s.sectionShow("servizi"), cached: true},
+		{pattern: "GET /servizi/categoria/{category}", h: s.categoryShow, cached: true},
+		{pattern: "GET /vivere", h: s.sectionShow("vivere"), cached: true},
+		{pattern: "GET /argomenti", h: s.sectionShow("argomenti"), cached: true},
+		{pattern: "GET /faq", h: s.infoShow("faq"), cached: true},
+		{pattern: "GET /segnalazione-disservizio", h: s.infoShow("disservizio"), cached: true},
+		{pattern: "GET /privacy", h: s.infoShow("privacy"), cached: true},
+		{pattern: "GET /note-legali", h: s.infoShow("note-legali"), cached: true},
+		{pattern: "GET /accessibilita", h: s.infoShow("accessibilita"), cached: true},
 		{pattern: "GET /cerca", h: s.searchShow},
 		{pattern: "GET /lingua/{lang}", h: s.languageSet},
 		{pattern: "POST /valutazione", h: s.ratingCreate},

@@ -32,6 +32,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// JobStats reports background jobs by state for /metrics; nil means none.
 	JobStats func(ctx context.Context) (map[string]int64, error)
+	// PageCacheTTL bounds how stale a cached public page may be; zero means
+	// 5 seconds, negative disables the cache.
+	PageCacheTTL time.Duration
 	// TenantCacheTTL bounds how stale the ente looked up from a Host may be;
 	// zero means 5 seconds, negative disables the cache.
 	TenantCacheTTL time.Duration
@@ -49,6 +52,7 @@ type Server struct {
 	static  *staticFiles
 	metrics *metrics
 	enti    *tenantCache
+	cache   *pageCache
 	handler http.Handler
 }
 
@@ -66,6 +70,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.Registry == nil {
 		opt.Registry = prometheus.NewRegistry()
+	}
+	if opt.PageCacheTTL == 0 {
+		opt.PageCacheTTL = 5 * time.Second
 	}
 	if opt.TenantCacheTTL == 0 {
 		opt.TenantCacheTTL = 5 * time.Second
@@ -86,6 +93,7 @@ func New(opt Options) (*Server, error) {
 		text:   text,
 		static: static,
 		enti:   newTenantCache(opt.TenantCacheTTL, opt.Now),
+		cache:  newPageCache(opt.PageCacheTTL, opt.Now),
 	}
 	s.pages, err = parsePages(ui.Templates, s.templateFuncs())
 	if err != nil {
