@@ -139,13 +139,14 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-
+	// Jobs start before the first request is served, so that /readyz means
+	// the whole instance is up.
 	if err := a.jobs.Start(ctx); err != nil {
-		httpSrv.Close()
+		ln.Close()
 		return err
 	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
 	addr := ln.Addr().String()
 	log.Info("ready", "addr", addr, "startup_ms", time.Since(start).Milliseconds())
 	if cfg.Mode == config.Demo {
