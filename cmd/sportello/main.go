@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // Europe/Rome even on machines without a zone database
 
 	"github.com/sportello/sportello/internal/config"
 )
