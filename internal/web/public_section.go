@@ -15,10 +15,9 @@ import (
 type sectionPage struct {
 	basePage
 	// Key names the section in the locale files: section.<key>.*.
-	Key        string
-	Lead       string
-	Cards      []sectionCard
-	Categories []catalog.Category
+	Key   string
+	Lead  string
+	Cards []sectionCard
 }
 
 // sectionCard is one second-level entry of a section page.
@@ -35,7 +34,6 @@ var sections = map[string]struct {
 }{
 	"amministrazione": {"management", []string{"uffici"}},
 	"novita":          {"news", []string{"notizie", "comunicati", "avvisi"}},
-	"servizi":         {"all-services", nil},
 	"vivere":          {"live", []string{"luoghi", "eventi"}},
 	"argomenti":       {"", nil},
 }
@@ -64,9 +62,6 @@ func (s *Server) sectionShow(key string) handlerFunc {
 			}
 			p.Cards = append(p.Cards, card)
 		}
-		if key == "servizi" {
-			p.Categories = catalog.Categories
-		}
 		return s.render(w, r, http.StatusOK, "public/section", &p)
 	}
 }
@@ -75,6 +70,7 @@ func (s *Server) sectionShow(key string) handlerFunc {
 type categoryPage struct {
 	basePage
 	Category catalog.Category
+	Services []*catalog.Service
 }
 
 func (s *Server) categoryShow(w http.ResponseWriter, r *http.Request) error {
@@ -82,7 +78,7 @@ func (s *Server) categoryShow(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.Errorf(apperr.NotFound, "category %q: no such category", r.PathValue("category"))
 	}
-	p := categoryPage{basePage: s.base(r, "category."+c.Slug), Category: c}
+	p := categoryPage{basePage: s.base(r, "category."+c.Slug), Category: c, Services: s.catalog.InCategory(c.Slug)}
 	p.Section = "all-services"
 	p.Rating = true
 	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("section.servizi.title"), "/servizi"}}
@@ -117,11 +113,7 @@ func (s *Server) infoShow(key string) handlerFunc {
 		p := infoPage{basePage: s.base(r, "info."+key+".title"), Key: key}
 		p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}}
 		p.Rating = true
-		for _, para := range strings.Split(p.T("info."+key+".body"), "\n\n") {
-			if para = strings.TrimSpace(para); para != "" {
-				p.Paragraphs = append(p.Paragraphs, para)
-			}
-		}
+		p.Paragraphs = paragraphs(p.T("info." + key + ".body"))
 		return s.render(w, r, http.StatusOK, "public/info", &p)
 	}
 }
@@ -144,6 +136,9 @@ func (s *Server) searchShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := strings.ToLower(p.Query)
 	if q != "" {
+		for _, svc := range s.catalog.Search(p.Query, func(slug string) string { return p.T("category." + slug) }) {
+			p.Results = append(p.Results, sectionCard{Title: svc.Title, Text: p.T("search.kind.service"), URL: "/servizi/" + svc.Slug})
+		}
 		for _, c := range catalog.Categories {
 			if name := p.T("category." + c.Slug); strings.Contains(strings.ToLower(name), q) {
 				p.Results = append(p.Results, sectionCard{Title: name, Text: p.T("search.kind.category"), URL: "/servizi/categoria/" + c.Slug})

@@ -181,8 +181,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // templateFuncs are the functions every template may call.
 func (s *Server) templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"static":  s.static.url,
-		"join":    strings.Join,
+		"static": s.static.url,
+		"join":   strings.Join,
+		// paras splits a text into its paragraphs (separated by a blank line).
+		"paras":   paragraphs,
 		"stars":   func() []int { return []int{1, 2, 3, 4, 5} },
 		"answers": func() []int { return []int{1, 2, 3, 4, 5} },
 		// ratingBlock is what the "rating-question" partial takes.
@@ -224,4 +226,15 @@ type ratingRef struct {
 type hoursRef struct {
 	Page   texter
 	Office tenant.Office
+}
+
+// paragraphs splits text at blank lines, dropping empty paragraphs.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(text, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/ui"
@@ -30,6 +31,8 @@ type Options struct {
 	// Registry receives the server's metrics and is served at /metrics; nil
 	// means a new registry.
 	Registry *prometheus.Registry
+	// Catalog is the service catalogue; nil means the shipped one.
+	Catalog *catalog.Catalog
 	// JobStats reports background jobs by state for /metrics; nil means none.
 	JobStats func(ctx context.Context) (map[string]int64, error)
 	// PageCacheTTL bounds how stale a cached public page may be; zero means
@@ -52,6 +55,7 @@ type Server struct {
 	static  *staticFiles
 	metrics *metrics
 	enti    *tenantCache
+	catalog *catalog.Catalog
 	cache   *pageCache
 	handler http.Handler
 }
@@ -81,19 +85,25 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	if opt.Catalog == nil {
+		if opt.Catalog, err = catalog.Shipped(); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
 	static, err := newStaticFiles(ui.Static, "static")
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{
-		db:     opt.DB,
-		log:    opt.Logger,
-		now:    opt.Now,
-		opt:    opt,
-		text:   text,
-		static: static,
-		enti:   newTenantCache(opt.TenantCacheTTL, opt.Now),
-		cache:  newPageCache(opt.PageCacheTTL, opt.Now),
+		db:      opt.DB,
+		log:     opt.Logger,
+		now:     opt.Now,
+		opt:     opt,
+		text:    text,
+		static:  static,
+		enti:    newTenantCache(opt.TenantCacheTTL, opt.Now),
+		catalog: opt.Catalog,
+		cache:   newPageCache(opt.PageCacheTTL, opt.Now),
 	}
 	s.pages, err = parsePages(ui.Templates, s.templateFuncs())
 	if err != nil {
