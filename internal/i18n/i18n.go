@@ -30,19 +30,36 @@ type Catalog struct {
 	msgs map[Lang]map[string]string
 }
 
-// Load reads <lang>.json for every supported language from fsys.
+// Load reads, for every supported language, <lang>.json and every
+// <domain>.<lang>.json from dir: one file per domain keeps the people who
+// write a domain's text out of each other's way. A key defined twice in one
+// language is an error, so that no file silently overrides another.
 func Load(fsys fs.FS, dir string) (*Catalog, error) {
 	c := &Catalog{msgs: map[Lang]map[string]string{}}
 	for _, l := range Langs {
-		b, err := fs.ReadFile(fsys, path.Join(dir, string(l)+".json"))
+		files, err := fs.Glob(fsys, path.Join(dir, "*."+string(l)+".json"))
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %w", err)
 		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+		files = append([]string{path.Join(dir, string(l)+".json")}, files...)
+		all := map[string]string{}
+		for _, f := range files {
+			b, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			m := map[string]string{}
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", path.Base(f), err)
+			}
+			for k, v := range m {
+				if _, dup := all[k]; dup {
+					return nil, fmt.Errorf("i18n: %s: key %q is defined in another %s file too", path.Base(f), k, l)
+				}
+				all[k] = v
+			}
 		}
-		c.msgs[l] = m
+		c.msgs[l] = all
 	}
 	return c, nil
 }

@@ -67,3 +67,26 @@ func TestCatalog(t *testing.T) {
 		t.Error("Load accepted malformed JSON")
 	}
 }
+
+func TestLoadDomainFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"l/it.json":      {Data: []byte(`{"a": "uno"}`)},
+		"l/en.json":      {Data: []byte(`{"a": "one"}`)},
+		"l/form.it.json": {Data: []byte(`{"form.b": "due"}`)},
+		"l/form.en.json": {Data: []byte(`{"form.b": "two"}`)},
+	}
+	c, err := Load(fsys, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(EN, "form.b"); got != "two" {
+		t.Errorf("T(en, form.b) = %q, want two", got)
+	}
+	if got := c.Keys(IT); len(got) != 2 {
+		t.Errorf("Keys(it) = %q, want the keys of both files", got)
+	}
+	fsys["l/other.it.json"] = &fstest.MapFile{Data: []byte(`{"a": "di nuovo"}`)}
+	if _, err := Load(fsys, "l"); err == nil {
+		t.Error("Load accepted a key defined in two files")
+	}
+}
