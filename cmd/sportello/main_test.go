@@ -3,18 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 )
@@ -166,8 +169,11 @@ func TestServeOnTheTestEngine(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", addr, "--data", t.TempDir(), "--log-level", "warn"},
 			func(k string) string {
-				if k == "SPORTELLO_DATABASE_URL" {
+				switch k {
+				case "SPORTELLO_DATABASE_URL":
 					return u
+				case "SPORTELLO_SECRET_KEY":
+					return testSecretKey
 				}
 				return ""
 			}, out)
@@ -184,6 +190,40 @@ func TestServeOnTheTestEngine(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, out.String())
+	}
+}
+
+// testSecretKey is a fixed key for tests of production mode.
+const testSecretKey = "dGVzdC1vbmx5LXNlY3JldC1rZXktMzItYnl0ZXMhISE="
+
+func TestServeRequiresASecretKeyInProduction(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--addr", freeAddr(t), "--data", t.TempDir()}, noEnv, &out)
+	var ue *config.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "SPORTELLO_SECRET_KEY") {
+		t.Errorf("serve without a secret key: %v, want a usage error naming SPORTELLO_SECRET_KEY", err)
+	}
+}
+
+func TestDemoKeepsItsSecretKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &config.Config{Mode: config.Demo, DataDir: dir}
+	if err := secretKey(cfg); err != nil {
+		t.Fatal(err)
+	}
+	again := &config.Config{Mode: config.Demo, DataDir: dir}
+	if err := secretKey(again); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.SecretKey) != 32 || !bytes.Equal(cfg.SecretKey, again.SecretKey) {
+		t.Errorf("demo keys: %x then %x, want the same 32 bytes", cfg.SecretKey, again.SecretKey)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret.key mode %v, want 0600", fi.Mode().Perm())
 	}
 }
 

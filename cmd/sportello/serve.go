@@ -100,6 +100,9 @@ func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 // in-flight requests and jobs. ready, if not nil, gets the listening address.
 func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func(addr string)) error {
 	start := time.Now()
+	if err := secretKey(cfg); err != nil {
+		return err
+	}
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
 	log.Info("starting", append([]any{"version", version()}, cfg.Attrs()...)...)
 

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	JobWorkers      int
 	TrustProxy      bool
+	// SecretKey seals secrets kept in the database (SAML signing keys,
+	// operators' TOTP seeds): 32 bytes, given in base64. Required in
+	// production; the demo keeps a generated one in its data folder.
+	SecretKey []byte
+	// IdPRegistry is the file listing the SPID and CIE identity providers
+	// (their SAML metadata, as AgID publishes it).
+	IdPRegistry string
+	// TestIdP mounts the built-in SPID/CIE test identity provider under
+	// /_sim/; on by default in the demo, refused in production.
+	TestIdP bool
 }
 
 // setting describes one configuration item: its flag, its variable, its
@@ -50,6 +61,8 @@ type Config struct {
 type setting struct {
 	flag, env, def, help string
 	secret               bool
+	// opaque secrets are masked whole, not just a URL's password.
+	opaque bool
 	set                  func(c *Config, v string) error
 	get                  func(c *Config) string
 }
@@ -171,6 +184,51 @@ func settings() []setting {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) }},
+		{flag: "secret-key", env: "SPORTELLO_SECRET_KEY", def: "",
+			help: "32 random bytes in base64 that seal keys kept in the database (openssl rand -base64 32); required in production", secret: true, opaque: true,
+			set: func(c *Config, v string) error {
+				if v == "" {
+					c.SecretKey = nil
+					return nil
+				}
+				k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+				if err != nil || len(k) != 32 {
+					return errors.New("want 32 bytes in base64 (openssl rand -base64 32)")
+				}
+				c.SecretKey = k
+				return nil
+			},
+			get: func(c *Config) string {
+				if c.SecretKey == nil {
+					return ""
+				}
+				return base64.StdEncoding.EncodeToString(c.SecretKey)
+			}},
+		{flag: "idp-registry", env: "SPORTELLO_IDP_REGISTRY", def: "",
+			help: "file with the SAML metadata of the SPID and CIE identity providers (AgID's list)",
+			set: func(c *Config, v string) error {
+				c.IdPRegistry = v
+				return nil
+			},
+			get: func(c *Config) string { return c.IdPRegistry }},
+		{flag: "test-idp", env: "SPORTELLO_TEST_IDP", def: "",
+			help: "mount the built-in SPID/CIE test identity provider at /_sim/spid and /_sim/cie (default: on in demo; refused in production)",
+			set: func(c *Config, v string) error {
+				if v == "" {
+					c.TestIdP = c.Mode == Demo
+					return nil
+				}
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("want true or false")
+				}
+				if b && c.Mode == Production {
+					return errors.New("the test identity provider cannot run in production mode (use sportello demo)")
+				}
+				c.TestIdP = b
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatBool(c.TestIdP) }},
 	}
 }
 
@@ -196,7 +254,9 @@ func (v valueFunc) String() string {
 func (v valueFunc) Set(s string) error { return v.s.set(v.cfg, s) }
 
 // IsBoolFlag lets boolean settings be given as a bare --flag.
-func (v valueFunc) IsBoolFlag() bool { return v.s.def == "false" || v.s.def == "true" }
+func (v valueFunc) IsBoolFlag() bool {
+	return v.s.def == "false" || v.s.def == "true" || v.s.flag == "test-idp"
+}
 
 // Load reads the configuration for the named command from defaults, then the
 // environment (getenv), then the command-line args. Help goes to out.
@@ -232,6 +292,20 @@ func Load(command string, mode Mode, args []string, getenv func(string) string, 
 	}
 	cfg.fill()
 	return cfg, nil
+}
+
+// ErrNoSecretKey is returned by RequireSecretKey: a production server needs
+// the key that seals the secrets it keeps in the database.
+var ErrNoSecretKey = errors.New("SPORTELLO_SECRET_KEY (--secret-key) is required in production: " +
+	"generate one with openssl rand -base64 32 and keep it safe with the database backups")
+
+// RequireSecretKey fails with a UsageError when the server would run without
+// a secret key: the demo generates its own, production must be given one.
+func (c *Config) RequireSecretKey() error {
+	if c.SecretKey == nil {
+		return &UsageError{ErrNoSecretKey}
+	}
+	return nil
 }
 
 // fill derives the defaults that depend on other settings.
@@ -285,6 +359,9 @@ func (c *Config) Attrs() []any {
 func mask(s setting, v string) string {
 	if !s.secret || v == "" {
 		return v
+	}
+	if s.opaque {
+		return "xxxxx"
 	}
 	return MaskURL(v)
 }

@@ -89,6 +89,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad base url", []string{"--base-url", "ftp://x"}, nil, "-base-url"},
 		{"bad timeout", []string{"--shutdown-timeout", "0s"}, nil, "-shutdown-timeout"},
 		{"stray argument", []string{"extra"}, nil, "extra"},
+		{"short secret key", []string{"--secret-key", "c2hvcnQ="}, nil, "-secret-key"},
+		{"secret key not base64", nil, map[string]string{"SPORTELLO_SECRET_KEY": "not base64!"}, "SPORTELLO_SECRET_KEY"},
+		{"test idp in production", []string{"--test-idp"}, nil, "production"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +124,7 @@ func TestHelpListsEverySetting(t *testing.T) {
 
 func TestPrintMasksSecrets(t *testing.T) {
 	cfg, err := Load("serve", Production, []string{
+		"--secret-key", "Zm9ydHktdHdvLWZvcnR5LXR3by1mb3J0eS10d28tISE=",
 		"--database", "postgres://sportello:s3cr3t@db:5432/s?sslmode=disable&password=other",
 		"--blobs", "s3://AKIA:topsecret@minio:9000/docs",
 	}, env(nil), &bytes.Buffer{})
@@ -129,7 +133,7 @@ func TestPrintMasksSecrets(t *testing.T) {
 	}
 	var out bytes.Buffer
 	cfg.Print(&out)
-	for _, secret := range []string{"s3cr3t", "topsecret", "other"} {
+	for _, secret := range []string{"s3cr3t", "topsecret", "other", "Zm9ydHktdHdv"} {
 		if strings.Contains(out.String(), secret) {
 			t.Errorf("printed config reveals %q:\n%s", secret, out.String())
 		}
@@ -141,5 +145,41 @@ func TestPrintMasksSecrets(t *testing.T) {
 		if s := a.(slog.Attr).Value.String(); strings.Contains(s, "s3cr3t") || strings.Contains(s, "topsecret") {
 			t.Errorf("log attributes reveal a secret: %v", a)
 		}
+	}
+}
+
+func TestSecretKeyAndTestIdP(t *testing.T) {
+	key := "Zm9ydHktdHdvLWZvcnR5LXR3by1mb3J0eS10d28tISE="
+	prod, err := Load("serve", Production, []string{"--secret-key", key}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prod.SecretKey) != 32 || prod.TestIdP {
+		t.Errorf("production: key %d bytes, test IdP %v; want 32 bytes and no test IdP", len(prod.SecretKey), prod.TestIdP)
+	}
+	if err := prod.RequireSecretKey(); err != nil {
+		t.Errorf("RequireSecretKey with a key: %v", err)
+	}
+	bare, err := Load("serve", Production, nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ue *UsageError
+	if err := bare.RequireSecretKey(); !errors.As(err, &ue) {
+		t.Errorf("RequireSecretKey without a key = %v, want a UsageError", err)
+	}
+	demo, err := Load("demo", Demo, nil, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !demo.TestIdP {
+		t.Error("the demo does not mount the test IdP by default")
+	}
+	off, err := Load("demo", Demo, []string{"--test-idp=false"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.TestIdP {
+		t.Error("--test-idp=false left the test IdP on")
 	}
 }
