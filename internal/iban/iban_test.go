@@ -113,7 +113,7 @@ func TestParseInvalid(t *testing.T) {
 	wrongCIN := build("IT", "Y0542811101000000123456")
 	tests := []struct {
 		name, in string
-		want *Error
+		want     *Error
 	}{
 		{"empty", "", &Error{Reason: ReasonLength}},
 		{"punctuation", "IT60-X054", &Error{Reason: ReasonChars, Pos: 5}},
