@@ -94,9 +94,13 @@ type Organization struct {
 	NameEN, DisplayNameEN, URLEN string
 	// IPACode is the ente's code in the IPA index (public SPs).
 	IPACode string
-	// Municipality is the ISTAT code of the ente's comune, which CIE's
-	// metadata requires.
+	// Municipality is the ente's comune as CIE's metadata requires it: the
+	// CIE technical manual asks for the code "tutto in maiuscolo" and shows
+	// the cadastral (Belfiore) code, e.g. H501 for Roma.
 	Municipality string
+	// Locality is the city name written in the SP certificate's
+	// localityName, which Avviso SPID 29 requires (e.g. "Roma").
+	Locality string
 	// Email is a non-personal address of the office running the service;
 	// Phone is +39… without spaces, optional.
 	Email, Phone string
@@ -113,7 +117,7 @@ type SP struct {
 	ACSURL string
 	SLOURL string
 	// Key and Certificate sign requests and the metadata. The certificate
-	// carries the fields the SPID rules require (see NewCertificate).
+	// carries the fields the SPID rules require (see NewKeyPair).
 	Key         *rsa.PrivateKey
 	Certificate *x509.Certificate
 	// Organization fills the metadata's Organization and ContactPerson.
@@ -168,6 +172,10 @@ type Pending struct {
 	// ReturnTo is the same-origin path the citizen goes back to after
 	// login; never sent to the IdP (RelayState is an opaque token).
 	ReturnTo string
+	// Logout marks a pending LogoutRequest (stored in the same table), so
+	// that a login Response can never be accepted as the answer to a
+	// logout, nor the other way round.
+	Logout bool
 }
 
 // Assertion is what a validated response proves: every field comes from
