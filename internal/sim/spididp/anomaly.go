@@ -29,15 +29,6 @@ type anomaly struct {
 	Status, SubStatus string
 }
 
-// httpStatus is 403 for the anomalies the user alone is told about
-// (the request cannot be trusted) and 400 for the others.
-func (a anomaly) httpStatus() int {
-	if a.Status == "" {
-		return http.StatusForbidden
-	}
-	return http.StatusBadRequest
-}
-
 // anomalies are AgID's codes as the CIE ID technical manual and the SPID
 // rules list them; 19, 20, 21, 22, 23 and 25 are the user's, the others
 // the request's.
@@ -74,9 +65,22 @@ type ruleError struct {
 	Code int
 	// Detail says what exactly was wrong, for the developer reading the page.
 	Detail string
+	// trusted is set once the request's signature has been verified: only
+	// then may the IdP answer the SP at all.
+	trusted bool
 	// reply, when the anomaly is one the SP is told about and the SP is
 	// known, is a signed error Response the page offers to send back.
 	reply *postForm
+}
+
+// httpStatus is 403 for a request the IdP cannot trust (bad binding,
+// signature or issuer, or broken before its signature could be checked),
+// which only the user is told about, and 400 for the others.
+func (e *ruleError) httpStatus() int {
+	if !e.trusted || anomalies[e.Code].Status == "" {
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
 }
 
 func (e *ruleError) Error() string { return errorCode(e.Code) + ": " + e.Detail }

@@ -124,7 +124,7 @@ func TestFaults(t *testing.T) {
 			return b
 		}},
 		{"expired confirmation", url.Values{"fault": {"confirmation-expired"}}, func(b summary) summary {
-			b.ConfirmUntil = "-1m0s"
+			b.ConfirmUntil = "-10m0s"
 			return b
 		}},
 		{"unsigned assertion", url.Values{"fault": {"unsigned-assertion"}}, func(b summary) summary {

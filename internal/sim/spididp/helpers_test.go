@@ -36,9 +36,14 @@ func xmlBytes(t testing.TB, el *etree.Element) []byte {
 // RSA-SHA256 signature over "field=…&RelayState=…&SigAlg=…".
 func signedQuery(t testing.TB, field string, el *etree.Element, relay string, key *rsa.PrivateKey) string {
 	t.Helper()
+	return signedQueryBytes(t, field, xmlBytes(t, el), relay, key)
+}
+
+func signedQueryBytes(t testing.TB, field string, msg []byte, relay string, key *rsa.PrivateKey) string {
+	t.Helper()
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, flate.DefaultCompression)
-	_, _ = w.Write(xmlBytes(t, el))
+	_, _ = w.Write(msg)
 	_ = w.Close()
 	q := field + "=" + url.QueryEscape(base64.StdEncoding.EncodeToString(buf.Bytes()))
 	if relay != "" {

@@ -211,7 +211,9 @@ func assertion(g grant, inResponseTo string, key *rsa.PrivateKey, cert *x509.Cer
 	scd.CreateAttr("InResponseTo", inResponseTo)
 	confirmUntil := now.Add(assertionTTL)
 	if g.Fault == FaultConfirmationExpired {
-		confirmUntil = now.Add(-time.Minute)
+		// Well past any SP's tolerated clock skew (a few minutes at most),
+		// so that the fault is an expiry and not a matter of clocks.
+		confirmUntil = now.Add(-10 * time.Minute)
 	}
 	scd.CreateAttr("NotOnOrAfter", samlTime(confirmUntil))
 	scd.CreateAttr("Recipient", g.ACS)

@@ -78,8 +78,6 @@ type testSP struct {
 	mu sync.Mutex
 	// metadataHits counts metadata downloads, to observe the IdP's cache.
 	metadataHits int
-	// received are the logout messages the SP's SLO endpoint got.
-	received []url.Values
 }
 
 // newTestSP starts the SP's server; its metadata is at /metadata, which is
@@ -95,12 +93,6 @@ func newTestSP(t testing.TB) *testSP {
 		sp.mu.Unlock()
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
 		_, _ = w.Write(sp.metadata())
-	})
-	mux.HandleFunc("/slo", func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		sp.mu.Lock()
-		sp.received = append(sp.received, r.Form)
-		sp.mu.Unlock()
 	})
 	sp.srv = httptest.NewServer(mux)
 	t.Cleanup(sp.srv.Close)
@@ -230,13 +222,6 @@ func (sp *testSP) postForm(field string, el *etree.Element, relay string) url.Va
 	return url.Values{field: {base64.StdEncoding.EncodeToString(xmlBytes(sp.t, el))}, "RelayState": {relay}}
 }
 
-// slos returns the logout messages the SP received.
-func (sp *testSP) slos() []url.Values {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	return append([]url.Values(nil), sp.received...)
-}
-
 // hits returns how many times the metadata was downloaded.
 func (sp *testSP) hits() int {
 	sp.mu.Lock()
@@ -265,7 +250,9 @@ func newTestIdP(t testing.TB, cfg spididp.Config) *testIdP {
 	}
 	ti.IdP = idp
 	mux := http.NewServeMux()
-	mux.Handle("/_sim/spid/", http.StripPrefix("/_sim/spid", idp))
+	h := http.StripPrefix("/_sim/spid", idp)
+	mux.Handle("/_sim/spid/", h)
+	mux.Handle("/_sim/spid", h)
 	ti.srv = httptest.NewServer(mux)
 	t.Cleanup(ti.srv.Close)
 	ti.Base = ti.srv.URL + "/_sim/spid"

@@ -20,7 +20,9 @@
 // of that prefix through Config.BaseURL:
 //
 //	idp, err := spididp.New(spididp.Config{BaseURL: spididp.FixedURL("http://localhost:8080/_sim/spid")})
-//	mux.Handle("/_sim/spid/", http.StripPrefix("/_sim/spid", idp))
+//	h := http.StripPrefix("/_sim/spid", idp)
+//	mux.Handle("/_sim/spid/", h)
+//	mux.Handle("/_sim/spid", h) // the entityID itself, without a redirect
 //
 // The entityID is the base URL itself, which serves the metadata (as does
 // /metadata); SSO is at /sso, SLO at /slo, and the open sessions are
@@ -226,7 +228,7 @@ func (p *IdP) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &re):
 		a := anomalies[re.Code]
-		status = a.httpStatus()
+		status = re.httpStatus()
 		data.Title = "Richiesta non valida"
 		data.Message = "La richiesta del servizio non rispetta le regole SAML e SPID: il gestore del servizio deve correggerla."
 		data.Code = re.code()

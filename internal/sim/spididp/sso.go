@@ -120,6 +120,7 @@ func (p *IdP) requester(r *http.Request, req *authnRequest) (*spMetadata, error)
 func (p *IdP) sso(w http.ResponseWriter, r *http.Request, req *authnRequest, sp *spMetadata, relay string) error {
 	c, bad := p.check(r, req, sp)
 	if bad != nil {
+		bad.trusted = true
 		if anomalies[bad.Code].Status != "" {
 			acs, ok := sp.defaultACS()
 			if got, bad2 := checkACS(req, sp); bad2 == nil {
