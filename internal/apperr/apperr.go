@@ -28,17 +28,25 @@ const (
 	TooLarge
 	// Unavailable means a dependency is down; retrying later may work.
 	Unavailable
+	// TooMany means the caller made too many attempts (a rate limit or a
+	// lockout); retrying later may work.
+	TooMany
+	// Unprocessable means a well-formed form has mistakes the page explains
+	// next to the fields.
+	Unprocessable
 )
 
 var kindNames = map[Kind]string{
-	Internal:     "internal",
-	NotFound:     "not found",
-	Invalid:      "invalid",
-	Unauthorized: "unauthorized",
-	Forbidden:    "forbidden",
-	Conflict:     "conflict",
-	TooLarge:     "too large",
-	Unavailable:  "unavailable",
+	Internal:      "internal",
+	NotFound:      "not found",
+	Invalid:       "invalid",
+	Unauthorized:  "unauthorized",
+	Forbidden:     "forbidden",
+	Conflict:      "conflict",
+	TooLarge:      "too large",
+	Unavailable:   "unavailable",
+	TooMany:       "too many",
+	Unprocessable: "unprocessable",
 }
 
 // String returns the kind's English name, for logs.

@@ -25,6 +25,10 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Unprocessable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -51,8 +55,11 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 	} else {
 		s.log.InfoContext(ctx, "request refused", "kind", kind.String(), "err", err)
 	}
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "60")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	p := errorPage{
@@ -85,7 +92,7 @@ func (s *Server) plainPage(w http.ResponseWriter, status int, p *errorPage) {
 // statusKey names the locale keys of a status: "404", "500"…
 func statusKey(status int) string {
 	switch status {
-	case 400, 401, 403, 404, 409, 413, 503:
+	case 400, 401, 403, 404, 409, 413, 422, 429, 503:
 		return strconv.Itoa(status)
 	}
 	return "500"

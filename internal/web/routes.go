@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/sportello/sportello/internal/identity"
+)
 
 // handlerFunc is what every handler is: it writes a response or returns an
 // error, which handleError turns into a status page.
@@ -19,6 +23,15 @@ type route struct {
 	cached bool
 	// maxBody overrides the default cap on the request body (1 MiB).
 	maxBody int64
+	// audience says who may call the route (public when zero); perm is the
+	// permission an operator route needs on the ente as a whole, checked
+	// before the handler, which checks finer ones itself.
+	audience audience
+	perm     identity.Action
+	// crossSite routes accept POSTs from other sites: the identity
+	// providers' SAML bindings. They are protected by XML signatures and
+	// a browser-bound request id instead of the Origin check.
+	crossSite bool
 }
 
 const defaultMaxBody = 1 << 20
@@ -52,8 +65,44 @@ func (s *Server) routes() []route {
 		{pattern: "GET /lingua/{lang}", h: s.languageSet},
 		{pattern: "POST /valutazione", h: s.ratingCreate},
 
+		// Citizens' login with SPID and CIE (SAML).
+		{pattern: "GET /accedi", h: s.loginShow, personal: true},
+		{pattern: "GET /spid/login", h: s.spidLogin, personal: true},
+		{pattern: "POST /spid/acs", h: s.spidACS, personal: true, crossSite: true},
+		{pattern: "GET /spid/slo", h: s.spidSLO, personal: true},
+		{pattern: "POST /spid/slo", h: s.spidSLO, personal: true, crossSite: true},
+		{pattern: "GET /spid/metadata", h: s.spidMetadata},
+		{pattern: "GET /cie/metadata", h: s.cieMetadata},
+		{pattern: "POST /esci", h: s.logout, personal: true, audience: citizens},
+
 		// The citizen's personal area.
-		{pattern: "GET /area-personale", h: s.loginShow, personal: true},
+		{pattern: "GET /area-personale", h: s.dashboardShow, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/profilo", h: s.profileShow, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/profilo/recapiti", h: s.contactUpdate, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/profilo/conferma", h: s.contactConfirm, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/profilo/canali", h: s.channelsUpdate, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/sessioni/termina", h: s.sessionsEndAll, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/deleghe", h: s.delegationsList, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/deleghe", h: s.delegationCreate, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/deleghe/{id}/revoca", h: s.delegationRevoke, personal: true, audience: citizens},
+
+		// Operators: login with password and second factor.
+		{pattern: "GET /operatori/accedi", h: s.operatorLoginShow, personal: true},
+		{pattern: "POST /operatori/accedi", h: s.operatorLoginCreate, personal: true},
+		{pattern: "GET /operatori/accedi/codice", h: s.secondFactorShow, personal: true, audience: halfOperators},
+		{pattern: "POST /operatori/accedi/codice", h: s.secondFactorCreate, personal: true, audience: halfOperators},
+		{pattern: "POST /operatori/esci", h: s.operatorLogout, personal: true, audience: operators},
+
+		// The back office.
+		{pattern: "GET /ufficio", h: s.officeHome, personal: true, audience: operators},
+		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
+		{pattern: "POST /sportello/deleghe", h: s.deskDelegationCreate, personal: true, audience: operators, perm: identity.ManageDelegations},
+		{pattern: "GET /amministrazione-ente/operatori", h: s.operatorsList, personal: true, audience: operators, perm: identity.ManageOperators},
+		{pattern: "POST /amministrazione-ente/operatori", h: s.operatorCreate, personal: true, audience: operators, perm: identity.ManageOperators},
+		{pattern: "POST /amministrazione-ente/operatori/{id}/disattiva", h: s.operatorDisable, personal: true, audience: operators, perm: identity.ManageOperators},
+		{pattern: "GET /amministrazione-ente/sessioni", h: s.sessionsList, personal: true, audience: operators, perm: identity.EndAnySession},
+		{pattern: "POST /amministrazione-ente/sessioni/{id}/termina", h: s.sessionEnd, personal: true, audience: operators, perm: identity.EndAnySession},
+		{pattern: "GET /amministrazione-ente/registro", h: s.auditList, personal: true, audience: operators, perm: identity.ViewAudit},
 
 		// Anything else: the ente's own "page not found".
 		{pattern: "/", h: s.notFound},

@@ -15,6 +15,9 @@ import (
 	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/identity/spid"
+	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/ui"
 )
 
@@ -41,6 +44,20 @@ type Options struct {
 	// TenantCacheTTL bounds how stale the ente looked up from a Host may be;
 	// zero means 5 seconds, negative disables the cache.
 	TenantCacheTTL time.Duration
+	// SecretKey (32 bytes) seals the SAML keys and TOTP seeds kept in the
+	// database and signs the operators' half-way login cookie.
+	SecretKey []byte
+	// IdPs are the identity providers of the deployment's registry file.
+	IdPs []*spid.IdP
+	// TestIdPs, when set, mounts the built-in test identity providers at
+	// /_sim/spid and /_sim/cie and lists them on the login page (demo and
+	// tests only: the configuration refuses them in production).
+	TestIdPs *TestIdPs
+	// Jobs queues e-mails (nil: no e-mail is sent).
+	Jobs *jobs.Jobs
+	// Demo shows what the demo can't deliver (one-time codes for phones)
+	// on the page itself.
+	Demo bool
 }
 
 // Server serves every audience of one deployment: it finds the ente from
@@ -58,6 +75,8 @@ type Server struct {
 	catalog *catalog.Catalog
 	cache   *pageCache
 	handler http.Handler
+	// idKeys seals operators' TOTP seeds; nil without a secret key.
+	idKeys *identity.Keys
 }
 
 // New builds a Server: it parses every template and reads every locale and
@@ -105,6 +124,11 @@ func New(opt Options) (*Server, error) {
 		catalog: opt.Catalog,
 		cache:   newPageCache(opt.PageCacheTTL, opt.Now),
 	}
+	if len(opt.SecretKey) > 0 {
+		if s.idKeys, err = identity.NewKeys(opt.SecretKey); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
 	s.pages, err = parsePages(ui.Templates, s.templateFuncs())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -114,10 +138,18 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	mux := http.NewServeMux()
+	var crossSite []string
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.wrap(rt))
+		if rt.crossSite {
+			crossSite = append(crossSite, rt.pattern)
+		}
 	}
-	s.handler = s.observe(s.secure(mux))
+	if t := opt.TestIdPs; t != nil {
+		mux.Handle(simPrefix+"spid/", http.StripPrefix(simPrefix+"spid", t.SPID))
+		mux.Handle(simPrefix+"cie/", http.StripPrefix(simPrefix+"cie", t.CIE))
+	}
+	s.handler = s.observe(s.secure(mux, crossSite))
 	return s, nil
 }
 
