@@ -77,7 +77,7 @@ func TestLoginBothBindings(t *testing.T) {
 					}
 				}
 			}
-			if !strings.Contains(text, "Comune di Ala (prova)") || !strings.Contains(text, "livello SPID 2") {
+			if !strings.Contains(text, "Comune di Ala (prova)") || !strings.Contains(text, "livello 2 (SpidL2)") {
 				t.Errorf("login page does not say who asks and at what level")
 			}
 			if v, _ := login.Doc.Find(`input[name="level"][checked]`).Attr("value"); v != "2" {

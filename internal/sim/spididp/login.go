@@ -15,9 +15,9 @@ const maxLoginForm = 16 << 10
 
 // levelLabels describe the SPID levels on the login page.
 var levelLabels = [4]string{
-	1: "SPID 1: nome utente e password",
-	2: "SPID 2: password e codice temporaneo (OTP)",
-	3: "SPID 3: certificato qualificato su dispositivo sicuro",
+	1: "Livello 1: nome utente e password",
+	2: "Livello 2: password e codice temporaneo (OTP)",
+	3: "Livello 3: certificato qualificato su dispositivo sicuro",
 }
 
 // renderLogin shows the identities, levels and faults for a pending login.
@@ -118,6 +118,9 @@ func (p *IdP) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	form.Value = base64.StdEncoding.EncodeToString(b)
 	if fault == FaultNone {
 		p.mu.Lock()
+		if len(p.lastResponse) >= spCacheSize {
+			clear(p.lastResponse)
+		}
 		p.lastResponse[pend.SP.EntityID] = form.Value
 		p.mu.Unlock()
 		p.addSession(&session{

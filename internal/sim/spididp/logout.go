@@ -3,6 +3,7 @@ package spididp
 import (
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -137,7 +138,7 @@ func (p *IdP) sloRedirect(w http.ResponseWriter, r *http.Request) error {
 	if err := verifyQuery(q, field, sp.Certs); err != nil {
 		return broken(5, "%v", err)
 	}
-	return p.slo(w, r, m, sp, relay)
+	return trusted(p.slo(w, r, m, sp, relay))
 }
 
 // sloPost receives a logout message by HTTP-POST, enveloped-signed.
@@ -176,7 +177,17 @@ func (p *IdP) sloPost(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(m.Issuer[0].Value) != sp.EntityID {
 		return broken(10, "the signed Issuer differs")
 	}
-	return p.slo(w, r, m, sp, r.PostForm.Get("RelayState"))
+	return trusted(p.slo(w, r, m, sp, r.PostForm.Get("RelayState")))
+}
+
+// trusted marks a broken rule found after the signature check, which the
+// error page reports as a bad request rather than an untrusted one.
+func trusted(err error) error {
+	var re *ruleError
+	if errors.As(err, &re) {
+		re.trusted = true
+	}
+	return err
 }
 
 // slo handles a verified logout message: an SP-initiated LogoutRequest

@@ -1,8 +1,14 @@
 package spididp_test
 
 import (
+	"bytes"
+	"compress/flate"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -135,17 +141,38 @@ func TestSPInitiatedLogout(t *testing.T) {
 	}
 }
 
-func TestUnsignedLogoutRequestIsRefused(t *testing.T) {
+func TestBadLogoutRequests(t *testing.T) {
 	sp := newTestSP(t)
 	ti := newTestIdP(t, spididp.Config{})
 	nameID, index := loggedIn(t, ti, sp, "_login")
-	lr := logoutRequest(sp, ti, "_logout", nameID, index)
-	p := fetch(t, http.MethodPost, ti.Base+"/slo", url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(xmlBytes(t, lr))}})
-	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "ErrorCode nr07") {
-		t.Errorf("unsigned LogoutRequest: status %d, want 403 with nr07", p.Status)
+	tests := []struct {
+		name   string
+		send   func(lr *etree.Element) page
+		status int
+		code   string
+	}{
+		{"unsigned POST", func(lr *etree.Element) page {
+			return fetch(t, http.MethodPost, ti.Base+"/slo", url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(xmlBytes(t, lr))}})
+		}, 403, "nr07"},
+		{"wrong Destination", func(lr *etree.Element) page {
+			lr.CreateAttr("Destination", ti.Base+"/sso")
+			return fetch(t, http.MethodGet, ti.Base+"/slo?"+sp.redirectQuery("SAMLRequest", lr, ""), nil)
+		}, 400, "nr14"},
+		{"NameID of another IdP", func(lr *etree.Element) page {
+			lr.SelectElement("NameID").CreateAttr("NameQualifier", "https://other.example.org")
+			return fetch(t, http.MethodPost, ti.Base+"/slo", sp.postForm("SAMLRequest", lr, ""))
+		}, 400, "nr08"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.send(logoutRequest(sp, ti, "_logout", nameID, index))
+			if p.Status != tc.status || !strings.Contains(p.Body, "ErrorCode "+tc.code) {
+				t.Errorf("status %d, want %d with %s:\n%s", p.Status, tc.status, tc.code, p.Body)
+			}
+		})
 	}
 	if n := sessionsListed(t, ti); n != 1 {
-		t.Errorf("%d sessions after a refused logout, want 1", n)
+		t.Errorf("%d sessions after refused logouts, want 1", n)
 	}
 }
 
@@ -215,4 +242,82 @@ func readLogoutID(t *testing.T, value string) string {
 		t.Fatal(err)
 	}
 	return m.ID
+}
+
+// redirected reads a signed HTTP-Redirect message the IdP sent to the SP:
+// it checks the query signature with the IdP certificate and returns the
+// inflated XML.
+func redirected(t *testing.T, p page, sp *testSP, ti *testIdP, field string) []byte {
+	t.Helper()
+	if p.Status != http.StatusFound {
+		t.Fatalf("status %d, want 302:\n%s", p.Status, p.Body)
+	}
+	loc := p.Header.Get("Location")
+	target, query, _ := strings.Cut(loc, "?")
+	if target != sp.SLO {
+		t.Fatalf("redirected to %q, want %q", target, sp.SLO)
+	}
+	signed, sig, ok := strings.Cut(query, "&Signature=")
+	if !ok || !strings.HasPrefix(signed, field+"=") || !strings.HasSuffix(signed, "&SigAlg="+url.QueryEscape(rsaSHA256)) {
+		t.Fatalf("query %q is not field…&SigAlg=rsa-sha256&Signature=…", query)
+	}
+	sigBytes, err := base64.StdEncoding.DecodeString(mustUnescape(t, sig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(signed))
+	if err := rsa.VerifyPKCS1v15(ti.Certificate().PublicKey.(*rsa.PublicKey), crypto.SHA256, h[:], sigBytes); err != nil {
+		t.Fatalf("query signature: %v", err)
+	}
+	v, _ := url.ParseQuery(query)
+	deflated, err := base64.StdEncoding.DecodeString(v.Get(field))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(flate.NewReader(bytes.NewReader(deflated)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Signature") {
+		t.Errorf("a Redirect message carries its signature in the query only")
+	}
+	return b
+}
+
+func mustUnescape(t *testing.T, s string) string {
+	t.Helper()
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestLogoutByRedirectWhenTheSPHasNoPostSLO(t *testing.T) {
+	sp := newTestSP(t)
+	sp.redirectSLOOnly = true
+	ti := newTestIdP(t, spididp.Config{})
+
+	nameID, index := loggedIn(t, ti, sp, "_login1")
+	p := fetch(t, http.MethodGet, ti.Base+"/slo?"+sp.redirectQuery("SAMLRequest", logoutRequest(sp, ti, "_out", nameID, index), "rs"), nil)
+	var resp xmlLogout
+	if err := xml.Unmarshal(redirected(t, p, sp, ti, "SAMLResponse"), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.XMLName.Local != "LogoutResponse" || resp.InResponseTo != "_out" || resp.Status.Value != statusSuccess {
+		t.Errorf("LogoutResponse %+v", resp)
+	}
+	if !strings.Contains(p.Header.Get("Location"), "&RelayState=rs&") {
+		t.Errorf("RelayState not returned: %s", p.Header.Get("Location"))
+	}
+
+	nameID, index = loggedIn(t, ti, sp, "_login2")
+	_, values := formOf(t, fetch(t, http.MethodGet, ti.Base+"/sessions", nil).Doc, `form[action="logout"]`)
+	var req xmlLogout
+	if err := xml.Unmarshal(redirected(t, fetch(t, http.MethodPost, ti.Base+"/logout", values), sp, ti, "SAMLRequest"), &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.XMLName.Local != "LogoutRequest" || req.NameID.Value != nameID || req.SessionIndex != index || req.Destination != sp.SLO {
+		t.Errorf("LogoutRequest %+v", req)
+	}
 }

@@ -78,6 +78,8 @@ type testSP struct {
 	mu sync.Mutex
 	// metadataHits counts metadata downloads, to observe the IdP's cache.
 	metadataHits int
+	// redirectSLOOnly lists SLO with the HTTP-Redirect binding only.
+	redirectSLOOnly bool
 }
 
 // newTestSP starts the SP's server; its metadata is at /metadata, which is
@@ -119,7 +121,11 @@ func (sp *testSP) metadata() []byte {
 	kd.CreateAttr("use", "signing")
 	kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").
 		SetText(base64.StdEncoding.EncodeToString(sp.cert.Raw))
-	for _, b := range []string{bindingPOST, bindingRedir} {
+	slo := []string{bindingPOST, bindingRedir}
+	if sp.redirectSLOOnly {
+		slo = slo[1:]
+	}
+	for _, b := range slo {
 		s := sso.CreateElement("md:SingleLogoutService")
 		s.CreateAttr("Binding", b)
 		s.CreateAttr("Location", sp.SLO)

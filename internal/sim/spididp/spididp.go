@@ -94,6 +94,9 @@ func FixedURL(u string) func(*http.Request) string {
 // IdP is the simulated identity provider, an http.Handler. Its state
 // (pending logins, sessions, cached SP metadata) lives in memory and is lost
 // on restart, which a simulator can afford.
+//
+// Forbidden in production: it signs whatever identity the visitor picks.
+// The host mounts it only in demo mode and in tests.
 type IdP struct {
 	cfg   Config
 	key   *rsa.PrivateKey

@@ -94,7 +94,8 @@ func signEnveloped(el *etree.Element, key *rsa.PrivateKey, cert *x509.Certificat
 // verifyEnveloped checks el's enveloped signature against certs (never the
 // KeyInfo alone) and returns the element rebuilt from the signed bytes, the
 // only tree whose values may be read. SHA-1 and unknown algorithms are
-// refused before goxmldsig, which would accept them.
+// refused anywhere in the document before goxmldsig, which would accept
+// them.
 func verifyEnveloped(el *etree.Element, certs []*x509.Certificate, now time.Time) (*etree.Element, error) {
 	var sig *etree.Element
 	for _, c := range el.ChildElements() {
@@ -108,12 +109,12 @@ func verifyEnveloped(el *etree.Element, certs []*x509.Certificate, now time.Time
 	if sig == nil {
 		return nil, errors.New("no Signature")
 	}
-	for _, m := range descendants(sig, "SignatureMethod") {
+	for _, m := range descendants(el, "SignatureMethod") {
 		if _, ok := sigAlgs[m.SelectAttrValue("Algorithm", "")]; !ok {
 			return nil, fmt.Errorf("signature algorithm %q not allowed", m.SelectAttrValue("Algorithm", ""))
 		}
 	}
-	for _, m := range descendants(sig, "DigestMethod") {
+	for _, m := range descendants(el, "DigestMethod") {
 		if !digestAlgs[m.SelectAttrValue("Algorithm", "")] {
 			return nil, fmt.Errorf("digest algorithm %q not allowed", m.SelectAttrValue("Algorithm", ""))
 		}
