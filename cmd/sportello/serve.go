@@ -18,8 +18,12 @@ import (
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
+	"github.com/sportello/sportello/internal/tenant"
+	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/web"
 )
 
@@ -56,7 +60,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 		log.Info("database migrated", "applied", n)
 	}
 	reg := river.NewWorkers()
-	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d)}
+	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log)}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {
 		a.close()
@@ -112,6 +116,10 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 	}
 	defer a.close()
 
+	keys, err := identity.NewKeys(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
 	if cfg.Mode == config.Demo {
 		created, err := demo.Seed(ctx, a.db, time.Now())
 		if err != nil {
@@ -120,11 +128,37 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		if created {
 			log.Info("demo comune seeded", "ente", demo.Slug)
 		}
+		e, err := tenant.BySlug(ctx, a.db, demo.Slug)
+		if err != nil {
+			return err
+		}
+		if err := demo.SeedOperators(ctx, a.db, keys, e.ID, time.Now()); err != nil {
+			return err
+		}
+	}
+	var idps []*spid.IdP
+	if cfg.IdPRegistry != "" {
+		if idps, err = spid.LoadRegistry(cfg.IdPRegistry); err != nil {
+			return fmt.Errorf("identity provider registry: %w", err)
+		}
+		log.Info("identity providers loaded", "count", len(idps), "file", cfg.IdPRegistry)
+	}
+	var testIdPs *web.TestIdPs
+	if cfg.TestIdP {
+		if cfg.Mode == config.Production {
+			return &config.UsageError{Err: errors.New("the test identity provider cannot run in production mode")}
+		}
+		// The simulators take their address from each request, as the
+		// service provider does, so the demo works on any host and port.
+		if testIdPs, err = web.NewTestIdPs(web.RequestOrigin(cfg.TrustProxy)); err != nil {
+			return err
+		}
 	}
 
 	srv, err := web.New(web.Options{
 		DB: a.db, Logger: log, TrustProxy: cfg.TrustProxy, Version: version(),
 		Registry: prometheus.NewRegistry(), JobStats: a.jobs.Stats,
+		SecretKey: cfg.SecretKey, IdPs: idps, TestIdPs: testIdPs, Demo: cfg.Mode == config.Demo,
 	})
 	if err != nil {
 		return err
@@ -199,6 +233,16 @@ func printDemoBanner(w io.Writer, addr string, cfg *config.Config) {
   Fermare:           Ctrl+C
 
   Tutte le persone e i recapiti della demo sono fittizi.
-
 `, u, u, cfg.DataDir)
+	if cfg.TestIdP {
+		fmt.Fprintf(w, "\n  Accesso cittadini: \"Entra con SPID\" → \"Sportello Test IdP\", poi scegli una persona:\n")
+		for _, id := range spididp.DemoIdentities() {
+			fmt.Fprintf(w, "    %-16s  %s %s\n", id.FiscalCode, id.Name, id.FamilyName)
+		}
+	}
+	fmt.Fprintf(w, "\n  Accesso personale: %soperatori/accedi (codice: app di autenticazione con la chiave indicata)\n", u)
+	for _, o := range demo.Operators() {
+		fmt.Fprintf(w, "    %-10s  password %-20s  chiave TOTP %s  (%s)\n", o.Username, o.Password, o.TOTPSecret, o.Role)
+	}
+	fmt.Fprintln(w)
 }

@@ -54,6 +54,9 @@ type Config struct {
 	// TestIdP mounts the built-in SPID/CIE test identity provider under
 	// /_sim/; on by default in the demo, refused in production.
 	TestIdP bool
+	// SMTPURL is the mail relay (smtp://user:pass@host:587?tls=starttls&from=…);
+	// empty means no e-mail in production and the mail catcher in the demo.
+	SMTPURL string
 }
 
 // setting describes one configuration item: its flag, its variable, its
@@ -211,6 +214,16 @@ func settings() []setting {
 				return nil
 			},
 			get: func(c *Config) string { return c.IdPRegistry }},
+		{flag: "smtp", env: "SPORTELLO_SMTP_URL", def: "",
+			help: "mail relay: smtp://user:pass@host:587?tls=starttls&from=noreply@comune.example.it (default: none; the demo keeps mail in its catcher)", secret: true,
+			set: func(c *Config, v string) error {
+				if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
+					return errors.New("want smtp://… or smtps://…")
+				}
+				c.SMTPURL = v
+				return nil
+			},
+			get: func(c *Config) string { return c.SMTPURL }},
 		{flag: "test-idp", env: "SPORTELLO_TEST_IDP", def: "",
 			help: "mount the built-in SPID/CIE test identity provider at /_sim/spid and /_sim/cie (default: on in demo; refused in production)",
 			set: func(c *Config, v string) error {

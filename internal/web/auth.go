@@ -262,11 +262,20 @@ func (s *Server) clientIP(r *http.Request) string {
 // origin is the scheme and host the browser used, the base of the SAML
 // entity IDs and endpoints.
 func (s *Server) origin(r *http.Request) string {
-	scheme := "http"
-	if s.isHTTPS(r) {
-		scheme = "https"
+	return RequestOrigin(s.opt.TrustProxy)(r)
+}
+
+// RequestOrigin returns the function that tells a request's origin
+// (scheme://host), believing X-Forwarded-Proto only behind a trusted load
+// balancer; the test IdPs use it to name themselves as the server does.
+func RequestOrigin(trustProxy bool) func(*http.Request) string {
+	return func(r *http.Request) string {
+		scheme := "http"
+		if r.TLS != nil || trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+			scheme = "https"
+		}
+		return scheme + "://" + r.Host
 	}
-	return scheme + "://" + r.Host
 }
 
 // errNoSecretKey stops a server without a secret key from signing anything.
