@@ -22,8 +22,8 @@ import (
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
-	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/internal/sim/spididp"
+	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/internal/web"
 )
 

@@ -66,8 +66,8 @@ type setting struct {
 	secret               bool
 	// opaque secrets are masked whole, not just a URL's password.
 	opaque bool
-	set                  func(c *Config, v string) error
-	get                  func(c *Config) string
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
 }
 
 func settings() []setting {
