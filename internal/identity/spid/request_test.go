@@ -172,6 +172,19 @@ func TestAuthnRequestIDsAreUnique(t *testing.T) {
 	}
 }
 
+// TestAuthnRequestRandomRelayState: any base64url token is accepted, even
+// one that happens to spell "http".
+func TestAuthnRequestRandomRelayState(t *testing.T) {
+	sp, idp := testSP(t), testIdP(t)
+	for _, rs := range []string{"aHTTPb-_09", "http", strings.Repeat("Z", 80)} {
+		o := options(spid.HTTPRedirect, spid.L1, spid.Exact)
+		o.RelayState = rs
+		if _, _, err := sp.AuthnRequest(idp, o, now); err != nil {
+			t.Errorf("RelayState %q: %v", rs, err)
+		}
+	}
+}
+
 func TestAuthnRequestCIE(t *testing.T) {
 	sp, idp := testSP(t), testIdP(t)
 	idp.Profile = spid.CIE
@@ -203,6 +216,7 @@ func TestAuthnRequestRefuses(t *testing.T) {
 		{"no RelayState", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.RelayState = "" }},
 		{"RelayState URL", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.RelayState = "https://comune.example/x" }},
 		{"RelayState path", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.RelayState = "/servizi" }},
+		{"RelayState scheme", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.RelayState = "javascript:x" }},
 		{"RelayState too long", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.RelayState = strings.Repeat("a", 81) }},
 		{"ReturnTo absolute URL", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.ReturnTo = "https://evil.example/" }},
 		{"ReturnTo scheme-relative", func(_ *spid.SP, _ *spid.IdP, o *spid.RequestOptions) { o.ReturnTo = "//evil.example/" }},
