@@ -70,11 +70,11 @@ func (ks KeyStore) Current(ctx context.Context, q db.Querier, ente tenant.ID, or
 // certificate must then be registered with AgID (and the Ministry for CIE)
 // through new metadata, since IdPs verify requests only against it.
 func (ks KeyStore) Rotate(ctx context.Context, q db.Querier, ente tenant.ID, org Organization, entityID string, now time.Time) (*rsa.PrivateKey, *x509.Certificate, error) {
-	key, cert, err := NewKeyPair(org, entityID, now)
-	if err != nil {
+	if err := ks.checkMasterKey(); err != nil {
 		return nil, nil, err
 	}
-	if err := ks.checkMasterKey(); err != nil {
+	key, cert, err := NewKeyPair(org, entityID, now)
+	if err != nil {
 		return nil, nil, err
 	}
 	const retire = `UPDATE sp_key SET retired_at = $1 WHERE ente_id = $2 AND retired_at IS NULL`
