@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -231,5 +233,87 @@ func TestLoginFaults(t *testing.T) {
 				t.Errorf("after a refused login the personal area answered at %s", res.Request.URL)
 			}
 		})
+	}
+}
+
+func TestOperatorLogin(t *testing.T) {
+	env := newLoginEnv(t)
+	ctx := context.Background()
+	keys, err := identity.NewKeys([]byte("test-only-secret-key-32-bytes!!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := identity.CreateOperator(ctx, env.db, env.ente, identity.OperatorInput{Username: "giulia", Name: "Giulia Prova",
+		Email: "giulia@example.org", Password: "una password lunga e sicura", Grants: []identity.Grant{{Role: identity.RoleDesk}}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
+	if err := identity.SeedTOTP(ctx, env.db, keys, env.ente, op.ID, secret); err != nil {
+		t.Fatal(err)
+	}
+
+	_, page := env.get(t, "/ufficio")
+	if !strings.Contains(page, `name="password"`) {
+		t.Fatalf("/ufficio without a session did not lead to the login form:\n%.1500s", page)
+	}
+	res, body := env.submit(t, env.srv.URL+"/operatori/accedi", page, "form", url.Values{"username": {"giulia"}, "password": {"sbagliata"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Nome utente o password non corretti") {
+		t.Errorf("wrong password: status %d\n%.1500s", res.StatusCode, body)
+	}
+	res, body = env.submit(t, env.srv.URL+"/operatori/accedi", page, "form", url.Values{"username": {"giulia"}, "password": {"una password lunga e sicura"}})
+	if !strings.HasSuffix(res.Request.URL.Path, "/operatori/accedi/codice") || !strings.Contains(body, `name="code"`) {
+		t.Fatalf("after the password: %s\n%.1500s", res.Request.URL, body)
+	}
+	// The same code twice: the second is a replay and is refused.
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, office := env.submit(t, res.Request.URL.String(), body, "form", url.Values{"code": {code}})
+	if !strings.HasSuffix(res.Request.URL.Path, "/ufficio") || !strings.Contains(office, "Giulia Prova") {
+		t.Fatalf("after the code: %s\n%.1500s", res.Request.URL, office)
+	}
+	if !strings.Contains(office, "/sportello/deleghe") || strings.Contains(office, "/amministrazione-ente/operatori") {
+		t.Errorf("a desk operator's tools are wrong:\n%s", office)
+	}
+	// Logging out ends the session on the server.
+	res, _ = env.submit(t, env.srv.URL+"/ufficio", office, `form[action="/operatori/esci"]`, nil)
+	if res.Request.URL.Query().Get("uscito") != "1" {
+		t.Errorf("operator logout ended at %s", res.Request.URL)
+	}
+	if res, _ := env.get(t, "/ufficio"); !strings.HasSuffix(res.Request.URL.Path, "/operatori/accedi") {
+		t.Errorf("after logout /ufficio answered at %s", res.Request.URL)
+	}
+}
+
+func TestOperatorEnrolsTOTPAtFirstLogin(t *testing.T) {
+	env := newLoginEnv(t)
+	_, err := identity.CreateOperator(context.Background(), env.db, env.ente, identity.OperatorInput{Username: "nuovo", Name: "Nuovo Operatore",
+		Email: "nuovo@example.org", Password: "una password lunga e sicura", Grants: []identity.Grant{{Role: identity.RoleAdmin}}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := env.get(t, "/operatori/accedi")
+	res, body := env.submit(t, env.srv.URL+"/operatori/accedi", page, "form", url.Values{"username": {"nuovo"}, "password": {"una password lunga e sicura"}})
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+	secret := strings.TrimSpace(doc.Find("code.user-select-all").Text())
+	if secret == "" || doc.Find(`img[src^="data:image/png;base64,"]`).Length() != 1 {
+		t.Fatalf("no enrolment page (secret and QR): %d at %s\n%.2000s", res.StatusCode, res.Request.URL, body)
+	}
+	if res, _ := env.get(t, "/ufficio"); !strings.HasSuffix(res.Request.URL.Path, "/operatori/accedi") {
+		t.Fatalf("an operator without a second factor reached %s", res.Request.URL)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, body = env.submit(t, res.Request.URL.String(), body, "form", url.Values{"code": {code}})
+	doc, _ = goquery.NewDocumentFromReader(strings.NewReader(body))
+	if n := doc.Find("ul.font-monospace li").Length(); n != 10 {
+		t.Errorf("the recovery codes page shows %d codes, want 10:\n%.2000s", n, body)
+	}
+	if res, office := env.get(t, "/ufficio"); !strings.Contains(office, "Nuovo Operatore") {
+		t.Errorf("after enrolment /ufficio answered at %s", res.Request.URL)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"image/png"
 	"net/http"
 	"time"
@@ -20,12 +21,14 @@ import (
 // second factor, enrolment of the authenticator app, recovery codes.
 type operatorLoginPage struct {
 	basePage
-	Step          string // password, code, enroll
-	Action        string
-	Next          string
-	Username      string
-	Problem       string
-	QR            string // data: URL of the otpauth QR code
+	Step     string // password, code, enroll
+	Action   string
+	Next     string
+	Username string
+	Problem  string
+	// QR is the otpauth QR code as a data: URL, which html/template would
+	// otherwise replace: it is built here from a PNG, never from input.
+	QR            template.URL
 	Secret        string
 	RecoveryCodes []string
 }
@@ -126,7 +129,7 @@ func (s *Server) renderSecondFactor(w http.ResponseWriter, r *http.Request, stat
 		if err != nil {
 			return err
 		}
-		p.Step, p.Title, p.Secret, p.QR = "enroll", p.T("oplogin.enroll.title"), secret, qr
+		p.Step, p.Title, p.Secret, p.QR = "enroll", p.T("oplogin.enroll.title"), secret, template.URL(qr)
 	}
 	return s.render(w, r, status, "office/login", &p)
 }
