@@ -250,11 +250,22 @@ func (p *IdP) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusBadGateway
 	}
 	if data.Message == "" {
-		data.Message = http.StatusText(status)
+		data.Message = statusMessages[status]
 	}
 	p.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "spididp: request refused",
 		slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", err.Error()))
 	_ = p.render(w, r, status, "error.html", data) // the client has gone if this fails
+}
+
+// statusMessages are the error page's default texts, for errors that carry
+// no message of their own.
+var statusMessages = map[int]string{
+	http.StatusBadRequest:            "La richiesta non è valida.",
+	http.StatusNotFound:              "La pagina o la richiesta cercata non esiste.",
+	http.StatusConflict:              "La richiesta è in conflitto con lo stato del simulatore.",
+	http.StatusRequestEntityTooLarge: "La richiesta è troppo grande.",
+	http.StatusBadGateway:            "Il servizio non risponde: riprova più tardi.",
+	http.StatusInternalServerError:   "Errore interno del simulatore.",
 }
 
 // newKeyPair makes an RSA-2048 key and a self-signed signing certificate
