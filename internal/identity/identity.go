@@ -115,14 +115,6 @@ func (e *LockedError) Error() string {
 // written on both engines.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// nullTime stores the zero time as NULL.
-func nullTime(t time.Time) sql.NullTime {
-	if t.IsZero() {
-		return sql.NullTime{}
-	}
-	return sql.NullTime{Time: ts(t), Valid: true}
-}
-
 // timeOf reads a nullable column back, NULL as the zero time.
 func timeOf(n sql.NullTime) time.Time {
 	if !n.Valid {

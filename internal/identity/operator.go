@@ -77,6 +77,9 @@ func CreateOperator(ctx context.Context, q db.Querier, ente tenant.ID, in Operat
 	if err := CheckPasswordPolicy(in.Password, username); err != nil {
 		return nil, fmt.Errorf("operator %q: %w", username, err)
 	}
+	if err := checkOffices(ctx, q, ente, grants); err != nil {
+		return nil, fmt.Errorf("operator %q: %w", username, err)
+	}
 	hash, err := hashPassword(in.Password, passwordParams)
 	if err != nil {
 		return nil, fmt.Errorf("operator %q: %w", username, err)
@@ -96,6 +99,25 @@ func CreateOperator(ctx context.Context, q db.Querier, ente tenant.ID, in Operat
 	}
 	o.Grants = grants
 	return o, nil
+}
+
+// checkOffices makes sure every office a grant names is an office of the
+// ente, before anything is written.
+func checkOffices(ctx context.Context, q db.Querier, ente tenant.ID, grants []Grant) error {
+	for _, g := range grants {
+		if g.Office == 0 {
+			continue
+		}
+		var n int
+		err := q.QueryRowContext(ctx, `SELECT count(*) FROM office WHERE ente_id = $1 AND id = $2`, ente, g.Office).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("grant %s: %w", g.Role, err)
+		}
+		if n == 0 {
+			return apperr.Errorf(apperr.Invalid, "grant %s: office %d is not an office of this ente", g.Role, g.Office)
+		}
+	}
+	return nil
 }
 
 func insertGrants(ctx context.Context, q db.Querier, ente tenant.ID, id OperatorID, grants []Grant) error {
@@ -122,6 +144,9 @@ func SetGrants(ctx context.Context, q db.Querier, ente tenant.ID, id OperatorID,
 	}
 	if _, err := GetOperator(ctx, q, ente, id); err != nil {
 		return err
+	}
+	if err := checkOffices(ctx, q, ente, grants); err != nil {
+		return fmt.Errorf("operator %d: %w", id, err)
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM operator_grant WHERE ente_id = $1 AND operator_id = $2`, ente, id); err != nil {
 		return fmt.Errorf("operator %d: grants: %w", id, err)

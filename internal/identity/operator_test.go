@@ -88,9 +88,11 @@ func TestCreateOperator(t *testing.T) {
 			}
 		})
 	}
-	// A failed creation with a foreign office must not leave an operator
-	// behind when the caller rolls back; here, without a transaction, the
-	// row stays but has no grant: callers create operators in a transaction.
+	// Refused inputs leave nothing behind, even outside a transaction.
+	var n int
+	if err := f.d.QueryRowContext(ctx, `SELECT count(*) FROM operator WHERE ente_id = $1`, f.ente).Scan(&n); err != nil || n != 2 {
+		t.Errorf("operators after the table = %d (err %v), want 2", n, err)
+	}
 	_, err := identity.CreateOperator(ctx, f.d, f.other, identity.OperatorInput{Username: "mario.rossi", Name: "Mario", Password: password}, t0)
 	wantKind(t, "the same username in another ente", err, ok)
 }
@@ -113,6 +115,11 @@ func TestOperatorManagement(t *testing.T) {
 	want := []identity.Grant{{Role: identity.RoleClerk, Office: f.tributi}, {Role: identity.RoleHead, Office: f.anagrafe}}
 	if diff := cmp.Diff(want, got.Grants); diff != "" {
 		t.Errorf("grants after SetGrants (-want +got):\n%s", diff)
+	}
+	err = identity.SetGrants(ctx, f.d, f.ente, a.ID, []identity.Grant{{Role: identity.RoleClerk, Office: f.otherOffice}})
+	wantKind(t, "SetGrants with another ente's office", err, apperr.Invalid)
+	if got, _ := identity.GetOperator(ctx, f.d, f.ente, a.ID); len(got.Grants) != 2 {
+		t.Errorf("a refused SetGrants changed the grants to %v", got.Grants)
 	}
 	wantKind(t, "SetGrants clears", identity.SetGrants(ctx, f.d, f.ente, a.ID, nil), ok)
 	if got, _ := identity.GetOperator(ctx, f.d, f.ente, a.ID); len(got.Grants) != 0 {
@@ -167,7 +174,6 @@ func TestAuthenticateLockout(t *testing.T) {
 	type step struct {
 		name     string
 		at       time.Duration
-		user     string
 		password string
 		// code, when set, is a second factor sent instead of a password.
 		code   bool

@@ -219,4 +219,3 @@ func TestSecondFactorConcurrentReplay(t *testing.T) {
 		t.Errorf("%d logins passed with one code, want 1", passed)
 	}
 }
-
