@@ -5,6 +5,7 @@
 //	sportello demo      # seeded demo comune on SQLite, simulators on
 //	sportello serve     # production: PostgreSQL or SQLite, S3 or local files
 //	sportello migrate   # apply the database migrations and exit
+//	sportello audit verify  # check every ente's audit log chain
 //	sportello version
 package main
 
@@ -53,6 +54,7 @@ Commands:
   demo      start the demo comune (SQLite, local files, simulators) on 127.0.0.1:8080
   serve     start the server as configured by flags and SPORTELLO_* variables
   migrate   apply the database migrations and exit
+  audit     audit verify: check every ente's audit log chain (exit 1 if one is broken)
   version   print the version
 
 Run 'sportello <command> --help' for its settings.
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		return migrate(ctx, cfg, stdout)
+	case "audit":
+		return auditCommand(ctx, rest, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sportello %s\n", version())
 		return nil
