@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/demo"
 	"github.com/sportello/sportello/internal/web"
@@ -47,7 +48,12 @@ type site struct {
 	// URL is the server's root, without the trailing slash.
 	URL     string
 	browser context.Context
+	// DB is the site's database, for tests that set up operators.
+	DB *db.DB
 }
+
+// testSecretKey seals the site's SAML keys and TOTP seeds.
+var testSecretKey = []byte("e2e-only-secret-key-of-32-bytes!")
 
 // newSite starts the server and the browser, both stopped when the test
 // ends, or skips the test when there is no browser and none is required.
@@ -59,13 +65,22 @@ func newSite(t *testing.T) *site {
 	if _, err := demo.Seed(context.Background(), d, testNow); err != nil {
 		t.Fatalf("seed the demo comune: %v", err)
 	}
-	srv, err := web.New(web.Options{DB: d, Now: func() time.Time { return testNow }, Version: "e2e"})
+	// httptest listens on 127.0.0.1, one of the demo ente's hosts. The
+	// test IdPs name themselves after the request, like in the demo.
+	var srv *web.Server
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
+	t.Cleanup(ts.Close)
+	idps, err := web.NewTestIdPs(web.RequestOrigin(false))
+	if err != nil {
+		t.Fatalf("build the test IdPs: %v", err)
+	}
+	// The real clock: the test IdP stamps its SAML messages with it, and
+	// the service provider checks them against its own.
+	srv, err = web.New(web.Options{DB: d, Version: "e2e",
+		SecretKey: testSecretKey, TestIdPs: idps, Demo: true})
 	if err != nil {
 		t.Fatalf("build the server: %v", err)
 	}
-	// httptest listens on 127.0.0.1, one of the demo ente's hosts.
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
@@ -93,7 +108,7 @@ func newSite(t *testing.T) *site {
 	if err := chromedp.Do(browserCtx); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	return &site{URL: ts.URL, browser: browserCtx}
+	return &site{URL: ts.URL, browser: browserCtx, DB: d}
 }
 
 // chromium returns the browser to drive, or skips the test without one

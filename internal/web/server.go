@@ -146,8 +146,12 @@ func New(opt Options) (*Server, error) {
 		}
 	}
 	if t := opt.TestIdPs; t != nil {
-		mux.Handle(simPrefix+"spid/", http.StripPrefix(simPrefix+"spid", t.SPID))
-		mux.Handle(simPrefix+"cie/", http.StripPrefix(simPrefix+"cie", t.CIE))
+		// Both the folder and the bare entity ID (the IdP's metadata URL,
+		// which must not redirect).
+		for name, h := range map[string]http.Handler{"spid": t.SPID, "cie": t.CIE} {
+			mux.Handle(simPrefix+name+"/", http.StripPrefix(simPrefix+name, h))
+			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
+		}
 	}
 	s.handler = s.observe(s.secure(mux, crossSite))
 	return s, nil
