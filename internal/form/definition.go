@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
 // Definition is the form of one service, at one version: a pratica records
@@ -212,9 +211,10 @@ func (l *Limit) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes a number when the limit is one, a string otherwise.
+// MarshalJSON writes a number when the limit is a plain decimal, a string
+// otherwise.
 func (l Limit) MarshalJSON() ([]byte, error) {
-	if _, err := strconv.ParseFloat(string(l), 64); err == nil {
+	if limitNumberRe.MatchString(string(l)) {
 		return []byte(l), nil
 	}
 	return json.Marshal(string(l))

@@ -30,17 +30,6 @@ func (e Errors) For(id string) (FieldError, bool) {
 	return FieldError{}, false
 }
 
-// Within reports whether some error concerns the input id or an input
-// inside it ("documenti" contains "documenti-0-anno").
-func (e Errors) Within(id string) bool {
-	for _, fe := range e {
-		if fe.Field == id || strings.HasPrefix(fe.Field, id+"-") {
-			return true
-		}
-	}
-	return false
-}
-
 // Err returns nil when there are no errors, else an error of kind Invalid,
 // so that a journey (submitting a pratica) can refuse incomplete answers
 // with the usual error plumbing.

@@ -75,8 +75,9 @@ func TestLoadErrors(t *testing.T) {
 			`sections[0].fields[1].show_if: field "k" is not defined before`}},
 		{"limits on a text", wrap(`{"id": "a", "type": "text", "label": "A", "min": 1, "integer": true}`), []string{
 			"sections[0].fields[0]: only number and date fields have min and max", "sections[0].fields[0].integer: only number fields can be integer"}},
-		{"bad number limits", wrap(`{"id": "n", "type": "number", "label": "N", "min": "uno", "max": 5}, {"id": "m", "type": "number", "label": "M", "min": 10, "max": 5}`), []string{
-			`sections[0].fields[0].min: "uno" is not a number`, "sections[0].fields[1]: min 10 is greater than max 5"}},
+		{"bad number limits", wrap(`{"id": "n", "type": "number", "label": "N", "min": "uno", "max": "NaN"}, {"id": "m", "type": "number", "label": "M", "min": 10, "max": 5}, {"id": "e", "type": "number", "label": "E", "max": 1e3}`), []string{
+			`sections[0].fields[0].min: "uno" is not a number`, `sections[0].fields[0].max: "NaN" is not a number`,
+			"sections[0].fields[1]: min 10 is greater than max 5", `sections[0].fields[2].max: "1e3" is not a number`}},
 		{"bad date limits", wrap(`{"id": "d", "type": "date", "label": "D", "min": "yesterday", "max": "+3w"}`), []string{
 			`sections[0].fields[0].min: "yesterday": want YYYY-MM-DD, today, or today ± Nd, Nm or Ny such as -18y`,
 			`sections[0].fields[0].max: "+3w": want YYYY-MM-DD, today, or today ± Nd, Nm or Ny such as -18y`}},

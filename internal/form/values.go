@@ -1,6 +1,7 @@
 package form
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -74,10 +75,17 @@ func normNumber(s string) (string, float64, numberResult) {
 	return out, f, numberOK
 }
 
+// limitNumberRe is the syntax of a number bound: a plain decimal, so that
+// "NaN", "Inf" and "1e9" never become limits.
+var limitNumberRe = regexp.MustCompile(`^-?[0-9]{1,15}(\.[0-9]{1,6})?$`)
+
 // parseLimitNumber reads a number bound of a definition; "" is no bound.
 func parseLimitNumber(l Limit) (float64, bool) {
 	if l == "" {
 		return 0, true
+	}
+	if !limitNumberRe.MatchString(string(l)) {
+		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(l), 64)
 	return f, err == nil
