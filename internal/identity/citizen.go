@@ -105,9 +105,11 @@ func ParseFiscalCode(s string) (string, error) {
 const (
 	insertCitizen = `INSERT INTO citizen (ente_id, fiscal_code, given_name, family_name, email, phone, created_at, last_login_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (ente_id, fiscal_code) DO NOTHING RETURNING id`
-	// updateLogin refreshes the name from the IdP and fills e-mail and
-	// phone only where the citizen has none.
-	updateLogin = `UPDATE citizen SET given_name = $3, family_name = $4, last_login_at = $5,
+	// updateLogin refreshes the name from the IdP (unless it sent none) and
+	// fills e-mail and phone only where the citizen has none.
+	updateLogin = `UPDATE citizen SET last_login_at = $5,
+		given_name = CASE WHEN $3 = '' THEN given_name ELSE $3 END,
+		family_name = CASE WHEN $4 = '' THEN family_name ELSE $4 END,
 		email = CASE WHEN email = '' THEN $6 ELSE email END,
 		phone = CASE WHEN phone = '' THEN $7 ELSE phone END
 		WHERE ente_id = $1 AND fiscal_code = $2 RETURNING id`

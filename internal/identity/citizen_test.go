@@ -60,6 +60,12 @@ func TestLoginCitizen(t *testing.T) {
 			want: want{res: identity.LoginResult{Citizen: mario("Mario", "Mario@example.it", "+393331234567", at(0), at(3))}, citizens: 1},
 		},
 		{
+			name: "an IdP that sends no name leaves it",
+			in:   identity.LoginInput{FiscalCode: cfMario, IdP: idpPoste, Level: 2},
+			now:  at(3),
+			want: want{res: identity.LoginResult{Citizen: mario("Mario", "Mario@example.it", "+393331234567", at(0), at(3))}, citizens: 1},
+		},
+		{
 			name: "a malformed e-mail from the IdP is dropped, not fatal",
 			in:   identity.LoginInput{FiscalCode: cfGiulia, GivenName: "Giulia", FamilyName: "Bianchi", Email: "not an address", IdP: idpAruba, Level: 2},
 			now:  at(4),
