@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -43,6 +44,10 @@ func NewKeys(master []byte) (*Keys, error) {
 	return &Keys{totp: aead}, nil
 }
 
+// errNoKeys is the error of a deployment started without a master key: it
+// cannot enroll or check second factors, and says so instead of crashing.
+var errNoKeys = errors.New("identity: no master key configured")
+
 // sealPrefix versions the sealed format, so that a key rotation can tell
 // old values from new ones.
 const sealPrefix = "v1."
@@ -51,6 +56,9 @@ const sealPrefix = "v1."
 // the result to its row (ente and operator), so that a sealed value copied
 // onto another row does not open.
 func (k *Keys) seal(plaintext, ad string) (string, error) {
+	if k == nil {
+		return "", errNoKeys
+	}
 	nonce := make([]byte, k.totp.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("seal: %w", err)
@@ -61,6 +69,9 @@ func (k *Keys) seal(plaintext, ad string) (string, error) {
 
 // open is the inverse of seal.
 func (k *Keys) open(sealed, ad string) (string, error) {
+	if k == nil {
+		return "", errNoKeys
+	}
 	body, ok := strings.CutPrefix(sealed, sealPrefix)
 	if !ok {
 		return "", fmt.Errorf("open: unknown sealed format")
