@@ -22,6 +22,7 @@ import (
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
+	"github.com/sportello/sportello/internal/mail"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/internal/web"
@@ -41,6 +42,8 @@ type app struct {
 	db    *db.DB
 	jobs  *jobs.Jobs
 	blobs blob.Store
+	// mail is true when e-mail can be sent (a relay, or the demo's catcher).
+	mail bool
 }
 
 // open connects to the database and the document store and migrates both
@@ -61,6 +64,25 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	}
 	reg := river.NewWorkers()
 	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log)}
+	var sender mail.Sender
+	switch {
+	case cfg.SMTPURL != "":
+		sc, err := mail.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			a.close()
+			return nil, &config.UsageError{Err: err}
+		}
+		if sender, err = mail.NewSMTP(sc); err != nil {
+			a.close()
+			return nil, err
+		}
+	case cfg.Mode == config.Demo:
+		sender = mail.Catcher{}
+	}
+	if sender != nil {
+		river.AddWorker(reg, mail.NewWorker(d, sender, log))
+		a.mail = true
+	}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {
 		a.close()
@@ -155,11 +177,15 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		}
 	}
 
-	srv, err := web.New(web.Options{
+	opts := web.Options{
 		DB: a.db, Logger: log, TrustProxy: cfg.TrustProxy, Version: version(),
 		Registry: prometheus.NewRegistry(), JobStats: a.jobs.Stats,
 		SecretKey: cfg.SecretKey, IdPs: idps, TestIdPs: testIdPs, Demo: cfg.Mode == config.Demo,
-	})
+	}
+	if a.mail {
+		opts.Jobs = a.jobs
+	}
+	srv, err := web.New(opts)
 	if err != nil {
 		return err
 	}
@@ -229,11 +255,12 @@ func printDemoBanner(w io.Writer, addr string, cfg *config.Config) {
   ----------------------------------
   Sito del comune:   %s
   Area personale:    %sarea-personale
+  Posta inviata:     %s_sim/posta/
   Dati:              %s
   Fermare:           Ctrl+C
 
   Tutte le persone e i recapiti della demo sono fittizi.
-`, u, u, cfg.DataDir)
+`, u, u, u, cfg.DataDir)
 	if cfg.TestIdP {
 		fmt.Fprintf(w, "\n  Accesso cittadini: \"Entra con SPID\" → \"Sportello Test IdP\", poi scegli una persona:\n")
 		for _, id := range spididp.DemoIdentities() {

@@ -18,6 +18,8 @@ import (
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/sim/mailcatcher"
+	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/ui"
 )
 
@@ -56,7 +58,7 @@ type Options struct {
 	// Jobs queues e-mails (nil: no e-mail is sent).
 	Jobs *jobs.Jobs
 	// Demo shows what the demo can't deliver (one-time codes for phones)
-	// on the page itself.
+	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
 }
 
@@ -152,6 +154,28 @@ func New(opt Options) (*Server, error) {
 			mux.Handle(simPrefix+name+"/", http.StripPrefix(simPrefix+name, h))
 			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
 		}
+	}
+	if opt.Demo {
+		var sheets []string
+		for _, f := range []string{"vendor/bootstrap-italia/css/bootstrap-italia.min.css", "css/fonts.css", "css/sportello.css"} {
+			u, err := s.static.url(f)
+			if err != nil {
+				return nil, fmt.Errorf("web: %w", err)
+			}
+			sheets = append(sheets, u)
+		}
+		catcher, err := mailcatcher.New(opt.DB, func(r *http.Request) (tenant.ID, bool) {
+			e, err := s.enti.get(r.Context(), s.db, r.Host)
+			if err != nil {
+				return 0, false
+			}
+			return e.ID, true
+		}, mailcatcher.Options{Base: "/_sim/posta", Logger: opt.Logger,
+			Stylesheets: sheets})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		mux.Handle("GET /_sim/posta/", catcher)
 	}
 	s.handler = s.observe(s.secure(mux, crossSite))
 	return s, nil
