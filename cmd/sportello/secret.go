@@ -48,9 +48,12 @@ func secretKey(cfg *config.Config) error {
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("demo secret key: %w", err)
 		}
+		// Another demo created it first: read theirs.
 		b, err = os.ReadFile(path)
-	}
-	if err != nil {
+		if err != nil {
+			return fmt.Errorf("demo secret key: %w", err)
+		}
+	} else if err != nil {
 		return fmt.Errorf("demo secret key: %w", err)
 	}
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))

@@ -308,7 +308,7 @@ func TestOperatorEnrolsTOTPAtFirstLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, body = env.submit(t, res.Request.URL.String(), body, "form", url.Values{"code": {code}})
+	_, body = env.submit(t, res.Request.URL.String(), body, "form", url.Values{"code": {code}})
 	doc, _ = goquery.NewDocumentFromReader(strings.NewReader(body))
 	if n := doc.Find("ul.font-monospace li").Length(); n != 10 {
 		t.Errorf("the recovery codes page shows %d codes, want 10:\n%.2000s", n, body)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pquerna/otp"
 
-	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/identity"
 )
@@ -228,6 +227,3 @@ func qrDataURL(uri string) (string, error) {
 	}
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
-
-// errNotAnOperator is returned when an operator route runs without one.
-var errNotAnOperator = apperr.New(apperr.Unauthorized, "")
