@@ -55,6 +55,7 @@ Commands:
   serve     start the server as configured by flags and SPORTELLO_* variables
   migrate   apply the database migrations and exit
   audit     audit verify: check every ente's audit log chain (exit 1 if one is broken)
+  keys      keys rotate --ente slug: replace an ente's SAML signing key
   version   print the version
 
 Run 'sportello <command> --help' for its settings.
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return migrate(ctx, cfg, stdout)
 	case "audit":
 		return auditCommand(ctx, rest, getenv, stdout)
+	case "keys":
+		return keysCommand(ctx, rest, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sportello %s\n", version())
 		return nil
