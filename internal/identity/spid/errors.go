@@ -110,6 +110,13 @@ func fail(check, format string, args ...any) error {
 	return apperr.Errorf(apperr.Invalid, "%w", &CheckError{Check: check, Detail: fmt.Sprintf(format, args...)})
 }
 
+// misconfigured is the error for an SP that lacks what a check compares
+// against (an empty ACS URL would match an empty Destination): Internal,
+// because the fault is ours, and never a pass (fail closed).
+func misconfigured(detail string) error {
+	return &apperr.Error{Kind: apperr.Internal, Err: &CheckError{Check: "sp.config", Detail: detail + " (fail closed)"}}
+}
+
 // clip shortens s to at most n runes for a log line, marking the cut.
 func clip(s string, n int) string {
 	r := []rune(s)

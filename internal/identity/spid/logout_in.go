@@ -143,6 +143,9 @@ func (sp *SP) ParseLogoutResponse(r *http.Request, idp *IdP, requestID string, n
 // parsed XML for HTTP-Redirect (the query signature covers all of it), the
 // verified element for HTTP-POST.
 func (sp *SP) readLogout(r *http.Request, param string, idp *IdP, now time.Time, check string) (*etree.Element, Binding, string, error) {
+	if sp.EntityID == "" || sp.SLOURL == "" {
+		return nil, "", "", misconfigured("the SP has no entity ID or SLO URL")
+	}
 	if idp == nil || idp.EntityID == "" {
 		return nil, "", "", fail(check+".idp", "no identity provider")
 	}

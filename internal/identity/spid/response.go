@@ -48,6 +48,9 @@ var fiscalNumberRe = regexp.MustCompile(`^TINIT-[A-Z0-9]{16}$`)
 // when it is not (the rules allow that), they are checked but only the
 // Assertion's signed twins (Recipient, InResponseTo) are relied upon.
 func (sp *SP) ParseResponse(encoded string, pending Pending, idp *IdP, now time.Time) (*Assertion, error) {
+	if sp.EntityID == "" || sp.ACSURL == "" {
+		return nil, misconfigured("the SP has no entity ID or ACS URL")
+	}
 	if err := checkPending(pending, idp); err != nil {
 		return nil, err
 	}

@@ -198,6 +198,19 @@ func TestParseResponseLimits(t *testing.T) {
 	}
 }
 
+func TestMisconfiguredSPFailsClosed(t *testing.T) {
+	for _, sp := range []*SP{{ACSURL: inACS, SLOURL: inSLO}, {EntityID: inSPEntity}} {
+		_, err := sp.ParseResponse(inResponse(t), inPending(), inIdP(t), inNow)
+		if CheckOf(err) != "sp.config" || !apperr.Is(err, apperr.Internal) {
+			t.Errorf("ParseResponse with %+v: %v, want an internal sp.config error", sp, err)
+		}
+		r := inGet(t, paramSAMLRequest, inLogoutMsg("LogoutRequest", nil), "", &inKeys(t).idp)
+		if _, err := sp.ParseLogoutRequest(r, inIdP(t), inNow); CheckOf(err) != "sp.config" {
+			t.Errorf("ParseLogoutRequest with %+v: %v, want an sp.config error", sp, err)
+		}
+	}
+}
+
 func TestParseResponseNoCertificateFailsClosed(t *testing.T) {
 	idp := inIdP(t)
 	idp.Certificates = nil
@@ -273,5 +286,13 @@ func TestTextOfJoinsCommentSplits(t *testing.T) {
 	got, err := textOf(root)
 	if diff := cmp.Diff("abcdef g", got, cmpopts.EquateEmpty()); diff != "" || err != nil {
 		t.Errorf("mismatch (-want +got):\n%s %v", diff, err)
+	}
+}
+
+func TestErrorsKeepPersonalDataOut(t *testing.T) {
+	bad := "TINIT-" + strings.ToLower(inCF)
+	_, err := inSP().ParseResponse(inResponse(t, inBefore(func(r *inResp) { inFiscalRaw(r, bad) })), inPending(), inIdP(t), inNow)
+	if err == nil || strings.Contains(strings.ToUpper(err.Error()), inCF) {
+		t.Errorf("error %v carries the fiscal code", err)
 	}
 }

@@ -41,6 +41,9 @@ const (
 const (
 	maxXMLDepth    = 32
 	maxXMLElements = 2000
+	// maxXMLAttrs bounds the attributes of one element (SPID's have at
+	// most 8), which keeps the duplicate check below linear in practice.
+	maxXMLAttrs = 32
 )
 
 // Algorithms allowed in an incoming signature. SHA-1 is refused everywhere
@@ -135,6 +138,9 @@ func checkTree(el *etree.Element, count *int, ids map[string]bool) error {
 	*count++
 	if *count > maxXMLElements {
 		return fmt.Errorf("more than %d elements", maxXMLElements)
+	}
+	if len(el.Attr) > maxXMLAttrs {
+		return fmt.Errorf("element %s has more than %d attributes", el.Tag, maxXMLAttrs)
 	}
 	for i, a := range el.Attr {
 		for _, b := range el.Attr[:i] {
@@ -249,6 +255,9 @@ func verifyEnveloped(el *etree.Element, certs []*x509.Certificate, now time.Time
 			sig.RemoveChild(ki)
 		}
 	}
+	if err := noNestedReference(detached, id); err != nil {
+		return nil, err
+	}
 	err = errors.New("no usable IdP certificate (fail closed)")
 	for _, cert := range certs {
 		if !usableCert(cert) {
@@ -267,6 +276,23 @@ func verifyEnveloped(el *etree.Element, certs []*x509.Certificate, now time.Time
 		err = verr
 	}
 	return nil, fmt.Errorf("signature does not verify with the IdP's certificates: %w", err)
+}
+
+// noNestedReference refuses a Signature below el's own that also points to
+// el (by its ID, or by "" for the whole document): goxmldsig verifies the
+// first Signature in document order that points to el, and that must be
+// the one whose algorithms checkSignature has just approved.
+func noNestedReference(el *etree.Element, id string) error {
+	for _, child := range el.ChildElements() {
+		for _, sig := range child.FindElements(".//Signature") {
+			for _, ref := range sig.FindElements("./SignedInfo/Reference") {
+				if uri := ref.SelectAttrValue("URI", ""); uri == "" || uri == "#"+id {
+					return errors.New("a nested Signature also references the signed element")
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // usableCert reports whether cert may verify a signature: an RSA key of at

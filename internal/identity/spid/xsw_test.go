@@ -177,6 +177,15 @@ func TestSignatureWrapping(t *testing.T) {
 				ref := inSignature(r.Response).FindElement(".//Reference")
 				ref.CreateAttr("URI", "#"+r.Assertion.SelectAttrValue("ID", ""))
 			}))},
+		{name: "Assertion's Signature pointing to the Response (a nested reference)", want: inKO("response.signature"),
+			opts: mOne(inSignedResponse, inAfter(func(r *inResp) {
+				ref := inSignature(r.Assertion).FindElement(".//Reference")
+				ref.CreateAttr("URI", "#"+r.Response.SelectAttrValue("ID", ""))
+			}))},
+		{name: "Assertion's Signature pointing to the whole document", want: inKO("response.signature"),
+			opts: mOne(inSignedResponse, inAfter(func(r *inResp) {
+				inSignature(r.Assertion).FindElement(".//Reference").CreateAttr("URI", "")
+			}))},
 		{name: "Signature placed in the Subject", want: inKO("response.signatures"),
 			opts: mOne(inAfter(func(r *inResp) {
 				s := inSignature(r.Assertion)
