@@ -101,6 +101,15 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /operatori/accedi/codice": {path: "/operatori/accedi/codice", form: url.Values{"code": {"123456"}}, want: "LLLLLLLLL"},
 		"POST /operatori/esci":          {path: "/operatori/esci", want: "LLLLAAAAL"},
 
+		// Security keys: nobody in the matrix is half-way through a login;
+		// an operator removes only their own keys (999999 is nobody's).
+		"POST /operatori/accedi/webauthn/inizio":        {path: "/operatori/accedi/webauthn/inizio", want: "LLLLLLLLL"},
+		"POST /operatori/accedi/webauthn/fine":          {path: "/operatori/accedi/webauthn/fine", want: "LLLLLLLLL"},
+		"GET /ufficio/sicurezza":                        {path: "/ufficio/sicurezza", want: "LLLLAAAAL"},
+		"POST /ufficio/sicurezza/webauthn/inizio":       {path: "/ufficio/sicurezza/webauthn/inizio", want: "LLLLAAAAL"},
+		"POST /ufficio/sicurezza/webauthn/fine":         {path: "/ufficio/sicurezza/webauthn/fine", form: url.Values{"name": {"x"}}, want: "LLLLAAAAL"},
+		"POST /ufficio/sicurezza/webauthn/{id}/rimuovi": {path: "/ufficio/sicurezza/webauthn/999999/rimuovi", want: "LLLLNNNNL"},
+
 		"GET /ufficio":                                        {path: "/ufficio", want: "LLLLAAAAL"},
 		"GET /sportello/deleghe":                              {path: "/sportello/deleghe", want: "LLLLAFFAL"},
 		"POST /sportello/deleghe":                             {path: "/sportello/deleghe", form: url.Values{"doc_type": {"cie"}}, want: "LLLLAFFAL"},

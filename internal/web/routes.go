@@ -93,6 +93,15 @@ func (s *Server) routes() []route {
 		{pattern: "POST /operatori/accedi/codice", h: s.secondFactorCreate, personal: true, audience: halfOperators},
 		{pattern: "POST /operatori/esci", h: s.operatorLogout, personal: true, audience: operators},
 
+		// Operators' security keys (WebAuthn), an option beside TOTP: the
+		// second factor of a login, and the page to add and remove keys.
+		{pattern: "POST /operatori/accedi/webauthn/inizio", h: s.webauthnLoginBegin, personal: true, audience: halfOperators, maxBody: webauthnMaxBody},
+		{pattern: "POST /operatori/accedi/webauthn/fine", h: s.webauthnLoginFinish, personal: true, audience: halfOperators, maxBody: webauthnMaxBody},
+		{pattern: "GET /ufficio/sicurezza", h: s.securityShow, personal: true, audience: operators},
+		{pattern: "POST /ufficio/sicurezza/webauthn/inizio", h: s.webauthnRegistrationBegin, personal: true, audience: operators, maxBody: webauthnMaxBody},
+		{pattern: "POST /ufficio/sicurezza/webauthn/fine", h: s.webauthnRegistrationFinish, personal: true, audience: operators, maxBody: webauthnMaxBody},
+		{pattern: "POST /ufficio/sicurezza/webauthn/{id}/rimuovi", h: s.webauthnCredentialRemove, personal: true, audience: operators},
+
 		// The back office.
 		{pattern: "GET /ufficio", h: s.officeHome, personal: true, audience: operators},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
