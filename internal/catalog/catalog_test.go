@@ -46,6 +46,8 @@ func TestLoadRejectsBadDefinitions(t *testing.T) {
 		{"inactive without reason", "accesso.json", strings.Replace(valid, `"active":true`, `"active":false`, 1), "inactive_reason"},
 		{"slug not file name", "altro.json", valid, "file name"},
 		{"two objects", "accesso.json", valid + valid, "after the object"},
+		{"negative fee", "accesso.json", strings.Replace(valid, `"term_days":30`, `"term_days":30,"fee_cents":-1`, 1), "fee_cents"},
+		{"silent assent without a term", "accesso.json", strings.Replace(valid, `"term_days":30`, `"term_days":0,"silent_assent":true`, 1), "silent_assent"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,6 +48,16 @@ type Service struct {
 	Office string `json:"office"`
 	// TermDays is the legal term to conclude the procedure, 0 if immediate.
 	TermDays int `json:"term_days"`
+	// TermWorkingDays counts TermDays in working days; calendar days (the
+	// rule of L. 241/1990) when false.
+	TermWorkingDays bool `json:"term_working_days,omitempty"`
+	// SilentAssent says that a term expired without a decision grants the
+	// request (silenzio assenso, L. 241/1990 art. 20).
+	SilentAssent bool `json:"silent_assent,omitempty"`
+	// FeeCents is what the citizen pays with pagoPA when filing online
+	// (euro cents), 0 when the online request is free; the pratica waits for
+	// the payment before the office takes it.
+	FeeCents int64 `json:"fee_cents,omitempty"`
 
 	// CPSV-AP_IT fields not covered by the sections above.
 	Output     string   `json:"output"`      // the document or decision obtained
@@ -117,6 +127,12 @@ func (s *Service) Validate() error {
 	}
 	if s.TermDays < 0 {
 		add("term_days is negative")
+	}
+	if (s.TermWorkingDays || s.SilentAssent) && s.TermDays == 0 {
+		add("term_working_days and silent_assent need term_days")
+	}
+	if s.FeeCents < 0 {
+		add("fee_cents is negative")
 	}
 	if len(s.Topics) == 0 {
 		add("no topics")
