@@ -170,12 +170,10 @@ func (c *storedCredential) libraryCredential() webauthn.Credential {
 
 // webauthnUser is an operator as go-webauthn sees them.
 type webauthnUser struct {
-	handle         []byte
-	name, display  string
-	credentials    []webauthn.Credential
-	stored         []*storedCredential
-	username       string
-	disabled, totp bool
+	handle                  []byte
+	username, name, display string
+	credentials             []webauthn.Credential
+	stored                  []*storedCredential
 }
 
 func (u *webauthnUser) WebAuthnID() []byte                         { return u.handle }
@@ -190,18 +188,27 @@ func userHandle(ente tenant.ID, op OperatorID) []byte {
 	return h[:]
 }
 
-// loadUser reads the operator and their usable keys for rp.
-func loadUser(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, rp RelyingParty) (*webauthnUser, error) {
+// loadUser reads the operator and their usable keys for rp, refusing a
+// disabled operator and one without TOTP: keys come in addition to the
+// app, never instead of it. what names the operation in errors.
+func loadUser(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, rp RelyingParty, what string) (*webauthnUser, error) {
 	u := &webauthnUser{handle: userHandle(ente, op)}
+	var hasTOTP, disabled bool
 	err := q.QueryRowContext(ctx, `SELECT username, name, totp_enabled, disabled FROM operator WHERE ente_id = $1 AND id = $2`,
-		ente, op).Scan(&u.username, &u.display, &u.totp, &u.disabled)
+		ente, op).Scan(&u.username, &u.display, &hasTOTP, &disabled)
 	if err != nil {
-		return nil, fmt.Errorf("operator %d: %w", op, notFound(err, "no such operator"))
+		return nil, fmt.Errorf("%s: %w", what, notFound(err, "no such operator"))
+	}
+	if disabled {
+		return nil, apperr.Errorf(apperr.Forbidden, "%s: %w", what, ErrDisabled)
+	}
+	if !hasTOTP {
+		return nil, apperr.Errorf(apperr.Forbidden, "%s: %w", what, ErrTOTPRequired)
 	}
 	u.name = u.username
 	all, err := loadCredentials(ctx, q, ente, op)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	for _, c := range all {
 		if c.RPID == rp.ID && c.CloneSuspectedAt.IsZero() {
@@ -212,29 +219,14 @@ func loadUser(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, 
 	return u, nil
 }
 
-// usable refuses a disabled operator and one without TOTP: keys come in
-// addition to the app, never instead of it.
-func (u *webauthnUser) usable(what string) error {
-	if u.disabled {
-		return apperr.Errorf(apperr.Forbidden, "%s: %w", what, ErrDisabled)
-	}
-	if !u.totp {
-		return apperr.Errorf(apperr.Forbidden, "%s: %w", what, ErrTOTPRequired)
-	}
-	return nil
-}
-
 // BeginRegistration starts adding a key for a logged-in operator: it keeps
 // the challenge in the database for CeremonyTTL and returns the options for
 // the browser's navigator.credentials.create(), as JSON. Keys the operator
 // already has on this site are excluded, so one key is not added twice.
 func BeginRegistration(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, rp RelyingParty, now time.Time) (json.RawMessage, error) {
 	what := fmt.Sprintf("webauthn registration: operator %d", op)
-	u, err := loadUser(ctx, q, ente, op, rp)
+	u, err := loadUser(ctx, q, ente, op, rp, what)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := u.usable(what); err != nil {
 		return nil, err
 	}
 	var n int
@@ -245,19 +237,10 @@ func BeginRegistration(ctx context.Context, q db.Querier, ente tenant.ID, op Ope
 	if n >= MaxCredentials {
 		return nil, apperr.Errorf(apperr.Conflict, "%s: %d keys: %w", what, n, ErrTooManyCredentials)
 	}
-	w, err := rp.library()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	creation, session, err := w.BeginRegistration(u,
-		webauthn.WithExclusions(webauthn.Credentials(u.credentials).CredentialDescriptors()))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := saveCeremony(ctx, q, ente, op, ceremonyRegistration, rp, session, now); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	out, err := json.Marshal(creation)
+	out, err := beginCeremony(ctx, q, ente, op, ceremonyRegistration, rp, now,
+		func(w *webauthn.WebAuthn) (any, *webauthn.SessionData, error) {
+			return w.BeginRegistration(u, webauthn.WithExclusions(webauthn.Credentials(u.credentials).CredentialDescriptors()))
+		})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -273,11 +256,8 @@ func FinishRegistration(ctx context.Context, q db.Querier, ente tenant.ID, op Op
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	u, err := loadUser(ctx, q, ente, op, rp)
+	u, err := loadUser(ctx, q, ente, op, rp, what)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := u.usable(what); err != nil {
 		return nil, err
 	}
 	session, err := takeCeremony(ctx, q, ente, op, ceremonyRegistration, rp, now)
@@ -319,11 +299,8 @@ func FinishRegistration(ctx context.Context, q db.Querier, ente tenant.ID, op Op
 // check does.
 func BeginLogin(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, rp RelyingParty, now time.Time) (json.RawMessage, error) {
 	what := fmt.Sprintf("webauthn login: operator %d", op)
-	u, err := loadUser(ctx, q, ente, op, rp)
+	u, err := loadUser(ctx, q, ente, op, rp, what)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := u.usable(what); err != nil {
 		return nil, err
 	}
 	if err := checkLock(ctx, q, ente, u.username, now); err != nil {
@@ -332,22 +309,30 @@ func BeginLogin(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID
 	if len(u.credentials) == 0 {
 		return nil, apperr.Errorf(apperr.NotFound, "%s: %w", what, ErrNoCredential)
 	}
-	w, err := rp.library()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	assertion, session, err := w.BeginLogin(u)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := saveCeremony(ctx, q, ente, op, ceremonyLogin, rp, session, now); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	out, err := json.Marshal(assertion)
+	out, err := beginCeremony(ctx, q, ente, op, ceremonyLogin, rp, now,
+		func(w *webauthn.WebAuthn) (any, *webauthn.SessionData, error) { return w.BeginLogin(u) })
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// beginCeremony runs go-webauthn's first step for the site, keeps its
+// state for the second, and returns the options for the browser as JSON.
+func beginCeremony(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, kind string, rp RelyingParty, now time.Time,
+	begin func(*webauthn.WebAuthn) (any, *webauthn.SessionData, error)) (json.RawMessage, error) {
+	w, err := rp.library()
+	if err != nil {
+		return nil, err
+	}
+	options, session, err := begin(w)
+	if err != nil {
+		return nil, err
+	}
+	if err := saveCeremony(ctx, q, ente, op, kind, rp, session, now); err != nil {
+		return nil, err
+	}
+	return json.Marshal(options)
 }
 
 // FinishLogin checks the browser's assertion (the PublicKeyCredential as
@@ -360,11 +345,8 @@ func BeginLogin(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID
 // a rolled-back transaction (see Authenticate).
 func FinishLogin(ctx context.Context, q db.Querier, ente tenant.ID, op OperatorID, rp RelyingParty, response []byte, now time.Time) (*WebAuthnCredential, error) {
 	what := fmt.Sprintf("webauthn login: operator %d", op)
-	u, err := loadUser(ctx, q, ente, op, rp)
+	u, err := loadUser(ctx, q, ente, op, rp, what)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := u.usable(what); err != nil {
 		return nil, err
 	}
 	if err := checkLock(ctx, q, ente, u.username, now); err != nil {

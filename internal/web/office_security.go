@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,10 @@ import (
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/logging"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // webauthnMaxBody caps the JSON of a ceremony: an answer is a few KiB.
@@ -82,6 +85,13 @@ func (s *Server) securityShow(w http.ResponseWriter, r *http.Request) error {
 // webauthnRegistrationBegin answers the security page's script with the
 // options for navigator.credentials.create().
 func (s *Server) webauthnRegistrationBegin(w http.ResponseWriter, r *http.Request) error {
+	return s.ceremonyBegin(w, r, identity.BeginRegistration)
+}
+
+// ceremonyBegin answers the script with the options begin returns for the
+// operator on the site the browser is on.
+func (s *Server) ceremonyBegin(w http.ResponseWriter, r *http.Request,
+	begin func(context.Context, db.Querier, tenant.ID, identity.OperatorID, identity.RelyingParty, time.Time) (json.RawMessage, error)) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	op := principalFrom(ctx).Operator
@@ -89,7 +99,7 @@ func (s *Server) webauthnRegistrationBegin(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return s.ceremonyError(w, r, err)
 	}
-	options, err := identity.BeginRegistration(ctx, s.db, e.ID, op.ID, rp, s.now())
+	options, err := begin(ctx, s.db, e.ID, op.ID, rp, s.now())
 	if err != nil {
 		return s.ceremonyError(w, r, err)
 	}
@@ -165,18 +175,7 @@ func (s *Server) webauthnCredentialRemove(w http.ResponseWriter, r *http.Request
 // with the options for navigator.credentials.get(); an operator without
 // keys for this site gets 404 and the page offers only the TOTP code.
 func (s *Server) webauthnLoginBegin(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	e := enteFrom(ctx)
-	op := principalFrom(ctx).Operator
-	rp, err := identity.NewRelyingParty(s.origin(r), e.Name)
-	if err != nil {
-		return s.ceremonyError(w, r, err)
-	}
-	options, err := identity.BeginLogin(ctx, s.db, e.ID, op.ID, rp, s.now())
-	if err != nil {
-		return s.ceremonyError(w, r, err)
-	}
-	return writeJSON(w, http.StatusOK, options)
+	return s.ceremonyBegin(w, r, identity.BeginLogin)
 }
 
 // loginAnswer is what the script posts to finish the second factor.
