@@ -68,9 +68,6 @@ func (a *Authenticator) Clone() *Authenticator {
 	return &b
 }
 
-// Len reports how many credentials the authenticator holds.
-func (a *Authenticator) Len() int { return len(a.creds) }
-
 // creationOptions is the part of PublicKeyCredentialCreationOptions a key
 // reads.
 type creationOptions struct {
