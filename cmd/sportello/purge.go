@@ -14,7 +14,8 @@ import (
 )
 
 // PurgeArgs is the daily clean-up of short-lived identity state: ended and
-// expired sessions, throttle windows, answered or expired SAML requests and
+// expired sessions, throttle windows, unfinished WebAuthn ceremonies,
+// answered or expired SAML requests and
 // used assertion ids past their expiry, and SAML messages older than the
 // 24 months the SPID rules ask to keep.
 type PurgeArgs struct{}
@@ -43,6 +44,10 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return fmt.Errorf("purge throttle: %w", err)
 	}
+	ceremonies, err := identity.PurgeCeremonies(ctx, w.db, now)
+	if err != nil {
+		return fmt.Errorf("purge webauthn ceremonies: %w", err)
+	}
 	saml, err := spid.PurgeExpired(ctx, w.db, now)
 	if err != nil {
 		return fmt.Errorf("purge saml state: %w", err)
@@ -51,7 +56,7 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return fmt.Errorf("purge saml messages: %w", err)
 	}
-	w.log.InfoContext(ctx, "identity purge", "sessions", sessions, "throttle", throttle, "saml_state", saml, "saml_messages", messages)
+	w.log.InfoContext(ctx, "identity purge", "sessions", sessions, "throttle", throttle, "webauthn_ceremonies", ceremonies, "saml_state", saml, "saml_messages", messages)
 	return nil
 }
 

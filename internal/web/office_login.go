@@ -165,22 +165,13 @@ func (s *Server) secondFactorCreate(w http.ResponseWriter, r *http.Request) erro
 		}
 		return s.renderSecondFactor(w, r, http.StatusUnauthorized, problem)
 	}
-	var token string
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		token, _, err = identity.StartSession(ctx, tx, e.ID, identity.OperatorSubject(op.ID),
-			identity.SessionInput{UserAgent: r.UserAgent(), IP: s.clientIP(r)}, now)
-		if err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(op.ID), Action: audit.ActionLogin,
-			Subject: operatorSubject(op.ID), Outcome: audit.Success}, now)
-	})
-	if err != nil {
+	detail := "totp"
+	if len(recovery) > 0 {
+		detail = "totp enrolled"
+	}
+	if err := s.startOperatorSession(w, r, op.ID, detail, now); err != nil {
 		return err
 	}
-	s.setCookie(w, r, secondFactorCookie, "", -1, http.SameSiteStrictMode)
-	s.setCookie(w, r, operatorCookie, token, 0, http.SameSiteStrictMode)
 	if len(recovery) > 0 {
 		p := operatorLoginPage{basePage: s.base(r, "oplogin.recovery.title"), RecoveryCodes: recovery}
 		return s.render(w, r, http.StatusOK, "office/login", &p)
