@@ -63,6 +63,15 @@ func produce(t *testing.T, d *db.DB, blobs blob.Store, pdf protocol.PDFRenderer,
 	return protocol.ProduceDailyRegisters(context.Background(), d, blobs, pdf, discard(), now)
 }
 
+func newBlobs(t *testing.T) blob.Store {
+	t.Helper()
+	s, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func readBlob(t *testing.T, s blob.Store, k blob.Key) string {
 	t.Helper()
 	rc, err := s.Open(context.Background(), k)
@@ -82,10 +91,7 @@ func readBlob(t *testing.T, s blob.Store, k blob.Key) string {
 // twice; missed days caught up; enti without entries untouched.
 func TestProduceDailyRegisters(t *testing.T) {
 	d := testdb.Open(t)
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newBlobs(t)
 	ala := newEnte(t, d, "ala", "022001")
 	avio := newEnte(t, d, "avio", "022007")
 	mori := newEnte(t, d, "mori", "022124")
@@ -158,10 +164,7 @@ func TestProduceDailyRegisters(t *testing.T) {
 // run resumes from the failed day.
 func TestProduceDailyRegistersFailure(t *testing.T) {
 	d := testdb.Open(t)
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newBlobs(t)
 	ala := newEnte(t, d, "ala", "022001")
 	avio := newEnte(t, d, "avio", "022007")
 	register(t, d, incoming(ala, "ala"), romeAt(t, 2026, 3, 2, 9, 0))
@@ -194,10 +197,7 @@ func TestProduceDailyRegistersFailure(t *testing.T) {
 func TestDailyRecordsAreImmutable(t *testing.T) {
 	ctx := context.Background()
 	d := testdb.Open(t)
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newBlobs(t)
 	ala := newEnte(t, d, "ala", "022001")
 	register(t, d, incoming(ala, "ala"), romeAt(t, 2026, 3, 2, 9, 0))
 	if _, err := produce(t, d, blobs, fakePDF, romeAt(t, 2026, 3, 3, 1, 0)); err != nil {
@@ -219,10 +219,7 @@ func TestDailyRecordsAreImmutable(t *testing.T) {
 func TestDailyRegisterJobRunsOnStart(t *testing.T) {
 	ctx := context.Background()
 	d := testdb.Open(t)
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newBlobs(t)
 	ala := newEnte(t, d, "ala", "022001")
 	register(t, d, incoming(ala, "tre giorni fa"), time.Now().Add(-72*time.Hour))
 	var rendered atomic.Int32

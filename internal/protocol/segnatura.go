@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -199,62 +200,47 @@ func (r Registro) check(p *problems) {
 	}
 }
 
+// soggettoFields says, for each kind, which fields the schema requires and
+// which it allows; any other field set is a mistake.
+var soggettoFields = map[SoggettoKind]struct{ required, optional []string }{
+	Amministrazione:       {[]string{"Denominazione", "CodiceIPA"}, []string{"CodiceFiscale", "CodiceAOO", "CodiceUO", "Email"}},
+	AmministrazioneEstera: {[]string{"Denominazione"}, []string{"Ufficio", "Email"}},
+	PersonaGiuridica:      {[]string{"Denominazione"}, []string{"CodiceFiscale", "Email"}},
+	PersonaFisica:         {[]string{"Nome", "Cognome"}, []string{"CodiceFiscale", "Email"}},
+}
+
 // check validates a subject against its kind; field names the subject in
 // messages ("Mittente", "Destinatario 2").
 func (s Soggetto) check(p *problems, field string) {
-	unused := func(name, v string) {
-		if v != "" {
-			p.addf("%s: %s has no place in a %s", field, name, s.Kind)
-		}
-	}
-	switch s.Kind {
-	case Amministrazione:
-		p.text(field+": Denominazione", s.Denominazione, true)
-		p.text(field+": CodiceIPA", s.CodiceIPA, true)
-		p.text(field+": CodiceAOO", s.CodiceAOO, false)
-		p.text(field+": CodiceUO", s.CodiceUO, false)
-		if s.CodiceFiscale != "" && !partitaIVARe.MatchString(s.CodiceFiscale) {
-			p.addf("%s: CodiceFiscale of an administration: want 11 digits", field)
-		}
-		unused("Nome", s.Nome)
-		unused("Cognome", s.Cognome)
-		unused("Ufficio", s.Ufficio)
-	case AmministrazioneEstera:
-		p.text(field+": Denominazione", s.Denominazione, true)
-		p.text(field+": Ufficio", s.Ufficio, false)
-		unused("Nome", s.Nome)
-		unused("Cognome", s.Cognome)
-		unused("CodiceFiscale", s.CodiceFiscale)
-		unused("CodiceIPA", s.CodiceIPA)
-		unused("CodiceAOO", s.CodiceAOO)
-		unused("CodiceUO", s.CodiceUO)
-	case PersonaGiuridica:
-		p.text(field+": Denominazione", s.Denominazione, true)
-		if s.CodiceFiscale != "" && !partitaIVARe.MatchString(s.CodiceFiscale) {
-			p.addf("%s: partita IVA or codice fiscale of a legal person: want 11 digits", field)
-		}
-		unused("Nome", s.Nome)
-		unused("Cognome", s.Cognome)
-		unused("CodiceIPA", s.CodiceIPA)
-		unused("CodiceAOO", s.CodiceAOO)
-		unused("CodiceUO", s.CodiceUO)
-		unused("Ufficio", s.Ufficio)
-	case PersonaFisica:
-		p.text(field+": Nome", s.Nome, true)
-		p.text(field+": Cognome", s.Cognome, true)
-		if s.CodiceFiscale != "" && !codiceFiscaleRe.MatchString(s.CodiceFiscale) {
-			p.addf("%s: CodiceFiscale: want 16 upper-case characters in the codice fiscale pattern", field)
-		}
-		unused("Denominazione", s.Denominazione)
-		unused("CodiceIPA", s.CodiceIPA)
-		unused("CodiceAOO", s.CodiceAOO)
-		unused("CodiceUO", s.CodiceUO)
-		unused("Ufficio", s.Ufficio)
-	default:
+	spec, ok := soggettoFields[s.Kind]
+	if !ok {
 		p.addf("%s: kind %q: want amministrazione, amministrazione_estera, persona_giuridica or persona_fisica", field, s.Kind)
 		return
 	}
-	p.text(field+": Email", s.Email, false)
+	values := []struct{ name, v string }{
+		{"Denominazione", s.Denominazione}, {"Nome", s.Nome}, {"Cognome", s.Cognome},
+		{"CodiceFiscale", s.CodiceFiscale}, {"CodiceIPA", s.CodiceIPA}, {"CodiceAOO", s.CodiceAOO},
+		{"CodiceUO", s.CodiceUO}, {"Ufficio", s.Ufficio}, {"Email", s.Email},
+	}
+	for _, f := range values {
+		switch {
+		case slices.Contains(spec.required, f.name):
+			p.text(field+": "+f.name, f.v, true)
+		case slices.Contains(spec.optional, f.name):
+			p.text(field+": "+f.name, f.v, false)
+		case f.v != "":
+			p.addf("%s: %s has no place in a %s", field, f.name, s.Kind)
+		}
+	}
+	switch cf := s.CodiceFiscale; {
+	case cf == "":
+	case s.Kind == PersonaFisica:
+		if !codiceFiscaleRe.MatchString(cf) {
+			p.addf("%s: CodiceFiscale: want 16 upper-case characters in the codice fiscale pattern", field)
+		}
+	case !partitaIVARe.MatchString(cf):
+		p.addf("%s: CodiceFiscale of a %s: want 11 digits", field, s.Kind)
+	}
 }
 
 func (d Documento) check(p *problems, field string) {

@@ -262,7 +262,7 @@ func TestSegnaturaRefuses(t *testing.T) {
 			[]string{"Mittente: CodiceFiscale"}},
 		{"partita IVA", incomingEntry(), with(func(s *protocol.SegnaturaInfo) {
 			s.Mittente = protocol.Soggetto{Kind: protocol.PersonaGiuridica, Denominazione: "ACME", CodiceFiscale: "IT01234567890"}
-		}), []string{"Mittente: partita IVA"}},
+		}), []string{"Mittente: CodiceFiscale of a persona_giuridica: want 11 digits"}},
 		{"administration without IPA code", incomingEntry(), with(func(s *protocol.SegnaturaInfo) { s.Destinatari[0].CodiceIPA = "" }),
 			[]string{"Destinatario 1: CodiceIPA is empty"}},
 		{"unknown kind", incomingEntry(), with(func(s *protocol.SegnaturaInfo) { s.Mittente.Kind = "ente" }),
