@@ -113,8 +113,11 @@ func lastClosedDay(now time.Time) (calendar.Date, error) {
 // blobs and recorded in one row; re-running for a day already recorded does
 // nothing. An ente's failure stops its catch-up at the failing day (so no
 // day is skipped) but not the other enti'; the errors are joined. It
-// returns how many registers it produced.
+// returns how many registers it produced. log may be nil.
 func ProduceDailyRegisters(ctx context.Context, d db.Querier, blobs blob.Store, pdf PDFRenderer, log *slog.Logger, now time.Time) (int, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	last, err := lastClosedDay(now)
 	if err != nil {
 		return 0, fmt.Errorf("protocol: daily registers: %w", err)
