@@ -11,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/identity/spid"
+	"github.com/sportello/sportello/internal/pratica"
 )
 
 // PurgeArgs is the daily clean-up of short-lived identity state: ended and
@@ -48,6 +49,10 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return fmt.Errorf("purge webauthn ceremonies: %w", err)
 	}
+	drafts, err := pratica.PurgeExpiredDrafts(ctx, w.db, now)
+	if err != nil {
+		return fmt.Errorf("purge expired drafts: %w", err)
+	}
 	saml, err := spid.PurgeExpired(ctx, w.db, now)
 	if err != nil {
 		return fmt.Errorf("purge saml state: %w", err)
@@ -56,7 +61,7 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return fmt.Errorf("purge saml messages: %w", err)
 	}
-	w.log.InfoContext(ctx, "identity purge", "sessions", sessions, "throttle", throttle, "webauthn_ceremonies", ceremonies, "saml_state", saml, "saml_messages", messages)
+	w.log.InfoContext(ctx, "identity purge", "sessions", sessions, "throttle", throttle, "webauthn_ceremonies", ceremonies, "drafts", drafts, "saml_state", saml, "saml_messages", messages)
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/internal/web"
@@ -62,8 +63,14 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	if n > 0 {
 		log.Info("database migrated", "applied", n)
 	}
+	a.blobs, err = blob.Open(ctx, cfg.BlobURL)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("document store: %w", err)
+	}
 	reg := river.NewWorkers()
-	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log)}
+	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log),
+		protocol.DailyRegisterJob(reg, d, a.blobs, dailyRegisterPDF, log)}
 	var sender mail.Sender
 	switch {
 	case cfg.SMTPURL != "":
@@ -91,11 +98,6 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	if _, err := a.jobs.Migrate(ctx); err != nil {
 		a.close()
 		return nil, err
-	}
-	a.blobs, err = blob.Open(ctx, cfg.BlobURL)
-	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("document store: %w", err)
 	}
 	return a, nil
 }
@@ -180,7 +182,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 	opts := web.Options{
 		DB: a.db, Logger: log, TrustProxy: cfg.TrustProxy, Version: version(),
 		Registry: prometheus.NewRegistry(), JobStats: a.jobs.Stats,
-		SecretKey: cfg.SecretKey, IdPs: idps, TestIdPs: testIdPs, Demo: cfg.Mode == config.Demo,
+		SecretKey: cfg.SecretKey, IdPs: idps, TestIdPs: testIdPs, Demo: cfg.Mode == config.Demo, Blobs: a.blobs,
 	}
 	if a.mail {
 		opts.Jobs = a.jobs

@@ -286,7 +286,11 @@ func TestDatabaseRefusesChanges(t *testing.T) {
 			args = append(args, ente)
 		}
 		_, err := d.ExecContext(ctx, stmt, args...)
-		if err == nil || !strings.Contains(err.Error(), "immutable") {
+		// TRUNCATE may also be stopped first by the tables that reference
+		// the register (pratiche): either refusal keeps the rows.
+		refused := err != nil && (strings.Contains(err.Error(), "immutable") ||
+			strings.HasPrefix(stmt, "TRUNCATE") && strings.Contains(err.Error(), "foreign key"))
+		if !refused {
 			t.Errorf("%s: err = %v, want the immutability error", stmt, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
 )
 
@@ -48,6 +49,7 @@ type accessCase struct {
 func accessMatrix(f *accessFixture) map[string]accessCase {
 	delegation := strconv.FormatInt(int64(f.delegation), 10)
 	victim := strconv.FormatInt(int64(f.victim), 10)
+	draft := "/area-personale/pratiche/" + strconv.FormatInt(int64(f.draft), 10)
 	victimSession := "/amministrazione-ente/sessioni/" + strconv.FormatInt(int64(f.victimSession), 10) + "/termina"
 	all := "AAAAAAAAA"
 	return map[string]accessCase{
@@ -92,6 +94,17 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /area-personale/sessioni/termina": {path: "/area-personale/sessioni/termina", want: "LAAALLLLL"},
 		"GET /area-personale/deleghe":           {path: "/area-personale/deleghe", want: "LAAALLLLL"},
 		"POST /area-personale/deleghe":          {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
+		// Online services: only the citizen's own pratiche.
+		"GET /area-personale/richiesta/{service}":  {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
+		"POST /area-personale/richiesta/{service}": {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
+		"GET /area-personale/pratiche":             {path: "/area-personale/pratiche", want: "LAAALLLLL"},
+		"GET /area-personale/pratiche/{id}":        {path: draft, want: "LANNLLLLL"},
+		"GET /area-personale/pratiche/{id}/{step}": {path: draft + "/" + f.draftStep, want: "LANNLLLLL"},
+		"POST /area-personale/pratiche/{id}/{step}": {path: draft + "/" + f.draftStep, form: url.Values{"_action": {"save"}},
+			want: "LANNLLLLL"},
+		"POST /area-personale/pratiche/{id}/invio":          {path: draft + "/invio", form: url.Values{"token": {"x"}}, want: "LANNLLLLL"},
+		"POST /area-personale/pratiche/{id}/ritiro":         {path: draft + "/ritiro", want: "LANNLLLLL"},
+		"GET /area-personale/pratiche/{id}/documenti/{doc}": {path: draft + "/documenti/1", want: "LNNNLLLLL"},
 		// Only the citizen who gave the delegation may revoke it.
 		"POST /area-personale/deleghe/{id}/revoca": {path: "/area-personale/deleghe/" + delegation + "/revoca", want: "LANNLLLLL"},
 
@@ -135,6 +148,9 @@ type accessFixture struct {
 	delegation    identity.DelegationID
 	victim        identity.OperatorID
 	victimSession identity.SessionID
+	// draft is a draft pratica of citizen A, draftStep its first data step.
+	draft     pratica.ID
+	draftStep string
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -207,6 +223,17 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	f.delegation = dg.ID
+	svc, def, err := s.definition("accesso-agli-atti")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := pratica.CreateDraft(ctx, d, a.ID, pratica.DraftInput{Service: svc.Slug, ServiceVersion: svc.Version,
+		Title: svc.Title, Citizen: citA, FiledBy: identity.CitizenSubject(citA), Office: office("parla"),
+		Term: pratica.Term{Days: svc.TermDays}}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

@@ -86,6 +86,17 @@ func (s *Server) routes() []route {
 		{pattern: "POST /area-personale/deleghe", h: s.delegationCreate, personal: true, audience: citizens},
 		{pattern: "POST /area-personale/deleghe/{id}/revoca", h: s.delegationRevoke, personal: true, audience: citizens},
 
+		// Online services: the flow of a request, the citizen's pratiche.
+		{pattern: "GET /area-personale/richiesta/{service}", h: s.serviceStart, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/richiesta/{service}", h: s.serviceCreate, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pratiche", h: s.praticheList, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pratiche/{id}", h: s.praticaShow, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pratiche/{id}/{step}", h: s.draftShow, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/pratiche/{id}/{step}", h: s.draftSave, personal: true, audience: citizens, maxBody: 64 << 20},
+		{pattern: "POST /area-personale/pratiche/{id}/invio", h: s.draftSubmit, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/pratiche/{id}/ritiro", h: s.praticaWithdraw, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pratiche/{id}/documenti/{doc}", h: s.praticaDocument, personal: true, audience: citizens},
+
 		// Operators: login with password and second factor.
 		{pattern: "GET /operatori/accedi", h: s.operatorLoginShow, personal: true},
 		{pattern: "POST /operatori/accedi", h: s.operatorLoginCreate, personal: true},

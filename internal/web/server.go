@@ -12,8 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/db"
+	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/identity/spid"
@@ -57,6 +60,12 @@ type Options struct {
 	TestIdPs *TestIdPs
 	// Jobs queues e-mails (nil: no e-mail is sent).
 	Jobs *jobs.Jobs
+	// Blobs keeps documents: uploads, receipts, letters (nil: online
+	// services cannot be filed).
+	Blobs blob.Store
+	// Calendar is the enti's calendar of working days and legal terms;
+	// nil means national holidays only.
+	Calendar *calendar.Calendar
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
@@ -79,6 +88,9 @@ type Server struct {
 	handler http.Handler
 	// idKeys seals operators' TOTP seeds; nil without a secret key.
 	idKeys *identity.Keys
+	// forms are the online services' forms by service slug.
+	forms map[string]*form.Definition
+	cal   *calendar.Calendar
 }
 
 // New builds a Server: it parses every template and reads every locale and
@@ -125,6 +137,20 @@ func New(opt Options) (*Server, error) {
 		enti:    newTenantCache(opt.TenantCacheTTL, opt.Now),
 		catalog: opt.Catalog,
 		cache:   newPageCache(opt.PageCacheTTL, opt.Now),
+	}
+	defs, err := form.Shipped()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.forms = map[string]*form.Definition{}
+	for _, d := range defs {
+		s.forms[d.Service] = d
+	}
+	s.cal = opt.Calendar
+	if s.cal == nil {
+		if s.cal, err = calendar.New(calendar.Options{}); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	if len(opt.SecretKey) > 0 {
 		if s.idKeys, err = identity.NewKeys(opt.SecretKey); err != nil {

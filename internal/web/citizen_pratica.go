@@ -1,0 +1,376 @@
+package web
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/catalog"
+	"github.com/sportello/sportello/internal/form"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/pdf"
+	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/tenant"
+)
+
+// stepPage is one page of an online service's flow: the privacy notice,
+// a data step, or the summary with "Conferma e invia".
+type stepPage struct {
+	basePage
+	Service  *catalog.Service
+	Steps    form.StepsView
+	Step     string
+	Action   string
+	Form     form.FormView
+	Summary  []form.SummarySection
+	Problem  string
+	Flash    string
+	NextText string
+	SaveText string
+	// Token makes the submission idempotent: the summary page carries one,
+	// a double click or a retried POST sends it twice, one pratica is filed.
+	Token string
+}
+
+// definition returns the service's form, or NotFound when the service
+// cannot be requested online.
+func (s *Server) definition(slug string) (*catalog.Service, *form.Definition, error) {
+	svc, err := s.catalog.Get(slug)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, ok := s.forms[slug]
+	if !ok || !svc.Online() || !svc.Active {
+		return nil, nil, apperr.Errorf(apperr.NotFound, "service %q has no online form", slug)
+	}
+	return svc, d, nil
+}
+
+// t is the translator the form package takes, in the request's language.
+func (s *Server) t(r *http.Request) func(string, ...any) string {
+	lang := langFrom(r.Context())
+	return func(key string, args ...any) string { return s.text.T(lang, key, args...) }
+}
+
+// serviceStart is the first step, the privacy notice, before any draft.
+func (s *Server) serviceStart(w http.ResponseWriter, r *http.Request) error {
+	svc, d, err := s.definition(r.PathValue("service"))
+	if err != nil {
+		return err
+	}
+	return s.renderPrivacy(w, r, http.StatusOK, svc, d, "")
+}
+
+func (s *Server) renderPrivacy(w http.ResponseWriter, r *http.Request, status int, svc *catalog.Service, d *form.Definition, problem string) error {
+	p := stepPage{basePage: s.base(r, ""), Service: svc, Step: "privacy", Problem: problem,
+		Action: "/area-personale/richiesta/" + svc.Slug, NextText: s.t(r)(form.KeyActionNext)}
+	p.Title = svc.Title
+	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("nav.services"), "/servizi"}, {svc.Title, "/servizi/" + svc.Slug}}
+	p.Steps = form.Steps{Flow: d.Steps(), Current: form.StepPrivacy, Reached: form.StepPrivacy}.View(s.t(r), func(form.Step) string { return "" })
+	return s.render(w, r, status, "citizen/pratica-step", &p)
+}
+
+// serviceCreate records the consent and starts the draft.
+func (s *Server) serviceCreate(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	svc, d, err := s.definition(r.PathValue("service"))
+	if err != nil {
+		return err
+	}
+	if r.PostFormValue("privacy") != "1" {
+		return s.renderPrivacy(w, r, http.StatusUnprocessableEntity, svc, d, s.t(r)("pratica.privacy.required"))
+	}
+	office, err := tenant.GetOffice(ctx, s.db, e.ID, svc.Office)
+	if err != nil {
+		return fmt.Errorf("service %s: office %q: %w", svc.Slug, svc.Office, err)
+	}
+	c := pr.Citizen
+	answers := d.Prefill(form.Profile{GivenName: c.GivenName, FamilyName: c.FamilyName, FiscalCode: c.FiscalCode,
+		Email: c.Email, Phone: c.Phone})
+	raw, err := json.Marshal(answers)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var p *pratica.Pratica
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		p, err = pratica.CreateDraft(ctx, tx, e.ID, pratica.DraftInput{
+			Service: svc.Slug, ServiceVersion: svc.Version, Title: svc.Title, Citizen: c.ID,
+			FiledBy: identity.CitizenSubject(c.ID), Office: office.ID, Fee: svc.FeeCents,
+			Term: pratica.Term{Days: svc.TermDays, Working: svc.TermWorkingDays, SilentAssent: svc.SilentAssent},
+		}, now)
+		if err != nil {
+			return err
+		}
+		return pratica.SaveDraft(ctx, tx, e.ID, p.ID, raw, nil, now)
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, stepURL(p.ID, d.Steps()[1]), http.StatusSeeOther)
+	return nil
+}
+
+// stepURL is the address of a draft's step.
+func stepURL(id pratica.ID, st form.Step) string {
+	return "/area-personale/pratiche/" + strconv.FormatInt(int64(id), 10) + "/" + st.Slug()
+}
+
+// ownPratica loads a pratica of the signed-in citizen: one held or filed by
+// them; anything else is NotFound, so that ids cannot be probed.
+func (s *Server) ownPratica(r *http.Request) (*pratica.Pratica, error) {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	c := principalFrom(ctx).Citizen
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, apperr.New(apperr.NotFound, "")
+	}
+	p, err := pratica.Get(ctx, s.db, e.ID, pratica.ID(id))
+	if err != nil {
+		return nil, err
+	}
+	if p.Citizen != c.ID && p.FiledBy != identity.CitizenSubject(c.ID) {
+		return nil, apperr.Errorf(apperr.NotFound, "pratica %d is not citizen %d's", id, c.ID)
+	}
+	return p, nil
+}
+
+// draftStep loads the draft and the step named in the path.
+func (s *Server) draftStep(r *http.Request) (*pratica.Pratica, *catalog.Service, *form.Definition, form.Step, form.Answers, error) {
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return nil, nil, nil, 0, nil, err
+	}
+	if p.State != pratica.Draft {
+		return nil, nil, nil, 0, nil, apperr.Errorf(apperr.Conflict, "pratica %d is already %s", p.ID, p.State)
+	}
+	svc, d, err := s.definition(p.Service)
+	if err != nil {
+		return nil, nil, nil, 0, nil, err
+	}
+	st, ok := form.ParseStep(r.PathValue("step"))
+	if !ok || st == form.StepPrivacy || st == form.StepSend || !slices.Contains(d.Steps(), st) {
+		return nil, nil, nil, 0, nil, apperr.New(apperr.NotFound, "")
+	}
+	var a form.Answers
+	if err := json.Unmarshal(p.Answers, &a); err != nil {
+		return nil, nil, nil, 0, nil, fmt.Errorf("pratica %d: answers: %w", p.ID, err)
+	}
+	return p, svc, d, st, a, nil
+}
+
+// draftShow renders a data step or the summary of a draft.
+func (s *Server) draftShow(w http.ResponseWriter, r *http.Request) error {
+	p, svc, d, st, a, err := s.draftStep(r)
+	if err != nil {
+		return err
+	}
+	flash := ""
+	if r.URL.Query().Get("salvato") == "1" {
+		flash = s.t(r)("pratica.saved")
+	}
+	return s.renderStep(w, r, http.StatusOK, p, svc, d, st, a, nil, "", flash)
+}
+
+func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, p *pratica.Pratica, svc *catalog.Service,
+	d *form.Definition, st form.Step, a form.Answers, errs form.Errors, problem, flash string) error {
+	t := s.t(r)
+	lang := string(langFrom(r.Context()))
+	pg := stepPage{basePage: s.base(r, ""), Service: svc, Step: st.Slug(), Action: stepURL(p.ID, st),
+		Problem: problem, Flash: flash, NextText: t(form.KeyActionNext), SaveText: t(form.KeyActionSave)}
+	pg.Title = svc.Title
+	pg.Breadcrumb = []crumb{{pg.T("nav.home"), "/"}, {pg.T("area.title"), "/area-personale"}, {svc.Title, "/servizi/" + svc.Slug}}
+	pg.Steps = form.Steps{Flow: d.Steps(), Current: st, Reached: st}.View(t, func(x form.Step) string {
+		if x == form.StepPrivacy || x == form.StepSend {
+			return ""
+		}
+		return stepURL(p.ID, x)
+	})
+	if st == form.StepSummary {
+		pg.Summary = d.Summary(a, t, lang)
+		for i := range pg.Summary {
+			pg.Summary[i].EditURL = stepURL(p.ID, pg.Summary[i].Step)
+		}
+		pg.Token = randomToken(18)
+		pg.Action = "/area-personale/pratiche/" + strconv.FormatInt(int64(p.ID), 10) + "/invio"
+		pg.NextText = t("pratica.send")
+	} else {
+		pg.Form = d.ForStep(st).View(a, errs, t, lang)
+	}
+	return s.render(w, r, status, "citizen/pratica-step", &pg)
+}
+
+// draftSave reads a step's answers, saves them (autosave on every button),
+// and moves on, or shows the errors next to the fields.
+func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	p, svc, d, st, prior, err := s.draftStep(r)
+	if err != nil {
+		return err
+	}
+	if st == form.StepSummary {
+		return apperr.New(apperr.NotFound, "")
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.Errorf(apperr.Invalid, "step: %w", err)
+	}
+	now := s.now()
+	today := calendar.DateOf(now.In(rome))
+	step := d.ForStep(st)
+	a, errs := step.Parse(form.Submission{Values: r.PostForm, Prior: prior, Today: today})
+	act := form.ReadAction(r.PostForm)
+	if act.Kind == form.ActionAdd || act.Kind == form.ActionRemove || act.Kind == form.ActionRemoveFile {
+		if a, err = d.Apply(a, act); err != nil {
+			return err
+		}
+		errs = nil
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if err := pratica.SaveDraft(ctx, s.db, e.ID, p.ID, raw, nil, now); err != nil {
+		return err
+	}
+	switch {
+	case act.Kind == form.ActionSave:
+		http.Redirect(w, r, stepURL(p.ID, st)+"?salvato=1", http.StatusSeeOther)
+		return nil
+	case act.Kind != form.ActionNext:
+		return s.renderStep(w, r, http.StatusOK, p, svc, d, st, a, nil, "", "")
+	case len(errs) > 0:
+		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, st, a, errs, "", "")
+	}
+	flow := d.Steps()
+	next := flow[slices.Index(flow, st)+1]
+	http.Redirect(w, r, stepURL(p.ID, next), http.StatusSeeOther)
+	return nil
+}
+
+// draftSubmit files the draft: the whole form is validated again, then
+// the pratica, its protocol number, its receipt and the e-mail are stored
+// in one transaction. The token makes a retried POST harmless.
+func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	c := principalFrom(ctx).Citizen
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return err
+	}
+	token := r.PostFormValue("token")
+	if p.State != pratica.Draft {
+		// Already filed: a retried POST lands on the pratica.
+		http.Redirect(w, r, praticaURL(p.ID), http.StatusSeeOther)
+		return nil
+	}
+	svc, d, err := s.definition(p.Service)
+	if err != nil {
+		return err
+	}
+	var a form.Answers
+	if err := json.Unmarshal(p.Answers, &a); err != nil {
+		return fmt.Errorf("pratica %d: answers: %w", p.ID, err)
+	}
+	now := s.now()
+	if _, errs := d.Validate(a, calendar.DateOf(now.In(rome))); len(errs) > 0 {
+		first := d.Steps()[1]
+		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, first, a, errs, s.t(r)("pratica.incomplete"), "")
+	}
+	if s.opt.Blobs == nil {
+		return apperr.New(apperr.Unavailable, "")
+	}
+	t := s.t(r)
+	var summary []pratica.ReceiptLine
+	for _, sec := range d.Summary(a, t, string(langFrom(ctx))) {
+		for _, row := range sec.Rows {
+			summary = append(summary, pratica.ReceiptLine{Label: row.Label, Value: summaryText(row)})
+		}
+	}
+	in := pratica.SubmitInput{
+		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: s.cal, EnteName: e.Name,
+		Summary: summary, Receipt: receiptRenderer(e, s.origin(r)), Blobs: s.opt.Blobs,
+	}
+	var filed *pratica.Pratica
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if filed, err = pratica.Submit(ctx, tx, e.ID, p.ID, in, now); err != nil {
+			return err
+		}
+		if s.opt.Jobs == nil || c.Email == "" || !c.EmailVerified {
+			return nil
+		}
+		_, err = mail.Queue(ctx, tx, s.opt.Jobs, mail.Message{
+			Ente: e.ID, To: c.Email, Kind: "pratica-received", Ref: "pratica:" + strconv.FormatInt(int64(filed.ID), 10),
+			Subject: t("mail.pratica-received.subject", filed.ProtocolDisplay(), svc.Title),
+			Text: t("mail.pratica-received.text", c.GivenName, svc.Title, filed.ProtocolDisplay(),
+				filed.SubmittedAt.In(rome).Format("02/01/2006 15:04"), s.origin(r)+praticaURL(filed.ID), e.Name),
+		}, now)
+		return err
+	})
+	if apperr.Is(err, apperr.Invalid) && token == "" {
+		return apperr.New(apperr.Invalid, "")
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, praticaURL(filed.ID)+"?inviata=1", http.StatusSeeOther)
+	return nil
+}
+
+// summaryText joins a summary row's value for the receipt.
+func summaryText(row form.SummaryRow) string {
+	switch {
+	case len(row.Items) > 0:
+		var parts []string
+		for _, it := range row.Items {
+			var cells []string
+			for _, sub := range it.Rows {
+				cells = append(cells, sub.Label+": "+summaryText(sub))
+			}
+			parts = append(parts, it.Title+" — "+strings.Join(cells, "; "))
+		}
+		return strings.Join(parts, "\n")
+	case len(row.Lines) > 0:
+		return strings.Join(row.Lines, "\n")
+	}
+	return row.Value
+}
+
+// receiptRenderer adapts internal/pdf's receipt to what pratica.Submit
+// hands over.
+func receiptRenderer(e *tenant.Ente, origin string) func(pratica.ReceiptData) ([]byte, error) {
+	return func(d pratica.ReceiptData) ([]byte, error) {
+		r := pdf.ReceiptData{
+			Letterhead: pdf.Letterhead{Ente: e.Name, Lines: []string{"Codice fiscale " + e.FiscalCode, e.PEC}},
+			Service:    d.ServiceTitle, Pratica: "n. " + strconv.FormatInt(int64(d.Pratica), 10),
+			Protocol: d.Protocol, RegisteredAt: d.RegisteredAt,
+			FiledBy: pdf.Person{Name: d.CitizenName, FiscalCode: d.FiscalCode},
+		}
+		for _, l := range d.Summary {
+			r.Summary = append(r.Summary, pdf.Field{Label: l.Label, Value: l.Value})
+		}
+		for _, f := range d.Attachments {
+			r.Attachments = append(r.Attachments, pdf.Attachment{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+		}
+		r.Summary = append(r.Summary, pdf.Field{Label: "Impronta SHA-256 dell'istanza", Value: d.Digest})
+		r.VerifyURL = origin + "/area-personale/pratiche"
+		return pdf.Receipt(r)
+	}
+}
+
+// praticaURL is the address of a pratica's page in the personal area.
+func praticaURL(id pratica.ID) string {
+	return "/area-personale/pratiche/" + strconv.FormatInt(int64(id), 10)
+}

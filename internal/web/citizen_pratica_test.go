@@ -1,0 +1,131 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+// getAs serves a GET with the citizen's cookie.
+func getAs(t *testing.T, h http.Handler, path string, c *http.Cookie) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Host = "localhost"
+	req.AddCookie(c)
+	return do(t, h, req)
+}
+
+func TestFileAccessoAgliAttiOnline(t *testing.T) {
+	s, d, ente, _, cookie := citizenServer(t)
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Blobs = blobs
+	ctx := context.Background()
+
+	if res, body := getAs(t, s, "/area-personale/richiesta/accesso-agli-atti", cookie); res.StatusCode != http.StatusOK || !strings.Contains(body, `name="privacy"`) {
+		t.Fatalf("privacy step: status %d\n%.1000s", res.StatusCode, body)
+	}
+	if res, _ := postForm(t, s, "/area-personale/richiesta/accesso-agli-atti", url.Values{}, cookie); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("no consent: status %d, want 422", res.StatusCode)
+	}
+	res, _ := postForm(t, s, "/area-personale/richiesta/accesso-agli-atti", url.Values{"privacy": {"1"}}, cookie)
+	step := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(step, "/dati-generali") {
+		t.Fatalf("consent: status %d to %q", res.StatusCode, step)
+	}
+	// The general data are prefilled from the profile (once only).
+	_, page := getAs(t, s, step, cookie)
+	if !strings.Contains(page, `value="Mario"`) || !strings.Contains(page, "RSSMRA80A01A116Q") {
+		t.Errorf("the general data are not prefilled:\n%.3000s", page[strings.Index(page, "<main"):])
+	}
+	// Missing required answers: the errors are shown, the draft is kept.
+	if res, body := postForm(t, s, step, url.Values{"_action": {"next"}, "nome": {"Mario"}}, cookie); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="form-errors"`) {
+		t.Errorf("incomplete step: status %d\n%.500s", res.StatusCode, body)
+	}
+	general := url.Values{"_action": {"next"}, "nome": {"Mario"}, "cognome": {"Rossi"}, "codice_fiscale": {"RSSMRA80A01A116Q"},
+		"email": {"mario.rossi@example.org"}, "qualita": {"diretto_interessato"}}
+	res, body := postForm(t, s, step, general, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("general data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	next := res.Header.Get("Location")
+	service := url.Values{"_action": {"next"}, "documenti._items": {"1"}, "documenti[0].descrizione": {"Permesso di costruire del vicino"},
+		"documenti[0].riferimento": {"PdC 12/2025"}, "documenti[0].anno": {"2025"},
+		"motivazione": {"Devo verificare le distanze dal mio confine."}, "modalita": {"copia_semplice"}, "dichiarazione": {"1"}}
+	res, body = postForm(t, s, next, service, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("service data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	summaryURL := res.Header.Get("Location")
+	if !strings.HasSuffix(summaryURL, "/riepilogo") {
+		t.Fatalf("after the service data: %s", summaryURL)
+	}
+	_, summary := getAs(t, s, summaryURL, cookie)
+	if !strings.Contains(summary, "Permesso di costruire del vicino") || !strings.Contains(summary, "Conferma e invia") {
+		t.Fatalf("summary page:\n%.3000s", summary[strings.Index(summary, "<main"):])
+	}
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(summary)[1]
+	sendURL := strings.TrimSuffix(summaryURL, "/riepilogo") + "/invio"
+	// A double click: the same token twice files one pratica.
+	for i := 0; i < 2; i++ {
+		res, body = postForm(t, s, sendURL, url.Values{"token": {token}}, cookie)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("send %d: status %d\n%.1500s", i, res.StatusCode, body)
+		}
+	}
+	page = res.Header.Get("Location")
+	res, body = getAs(t, s, page, cookie)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Numero di protocollo") || !strings.Contains(body, "Presentata") {
+		t.Fatalf("pratica page: status %d\n%.3000s", res.StatusCode, body)
+	}
+	entries, err := protocol.List(ctx, d, ente, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("%d protocol entries after a double click, want 1", len(entries))
+	}
+	list, err := pratica.ListForCitizen(ctx, d, ente, 1, pratica.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].State != pratica.Submitted {
+		t.Fatalf("pratiche: %+v", list)
+	}
+	// The receipt is downloadable, as an attachment only.
+	href := regexp.MustCompile(`href="(/area-personale/pratiche/\d+/documenti/\d+)"`).FindStringSubmatch(body)
+	if href == nil {
+		t.Fatalf("no document link:\n%s", body)
+	}
+	res, receipt := getAs(t, s, href[1], cookie)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.HasPrefix(receipt, "%PDF-") {
+		t.Errorf("receipt download: status %d, disposition %q, starts %.8q", res.StatusCode, res.Header.Get("Content-Disposition"), receipt)
+	}
+	// The confirmation e-mail is queued only to a confirmed address; this
+	// citizen has none.
+	if msgs, err := mail.List(ctx, d, ente, mail.Filter{}); err != nil || len(msgs) != 0 {
+		t.Errorf("mail to an unconfirmed address: %d messages, err %v", len(msgs), err)
+	}
+}
+
+// errorSummary extracts a page's error summary for test messages.
+func errorSummary(body string) string {
+	i := strings.Index(body, `id="form-errors"`)
+	if i < 0 {
+		return "(no error summary)"
+	}
+	end := min(len(body), i+1500)
+	return body[i:end]
+}

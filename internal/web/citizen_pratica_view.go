@@ -1,0 +1,270 @@
+package web
+
+import (
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/form"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/pratica"
+)
+
+// praticheListPage is the Pratiche tab of the personal area.
+type praticheListPage struct {
+	basePage
+	Tabs   []tab
+	Rows   []praticaRow
+	Drafts []praticaRow
+}
+
+// praticaRow is one pratica in a list.
+type praticaRow struct {
+	URL, Title, Protocol, State, Date, Due string
+}
+
+// praticheList shows the citizen's pratiche, drafts apart.
+func (s *Server) praticheList(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	c := principalFrom(ctx).Citizen
+	p := praticheListPage{basePage: s.base(r, "area.tab.pratiche")}
+	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}}
+	p.Tabs = areaTabs(p.basePage, "/area-personale/pratiche")
+	list, err := pratica.ListForCitizen(ctx, s.db, e.ID, c.ID, pratica.Filter{DelegateOn: calendar.DateOf(s.now().In(rome))})
+	if err != nil {
+		return err
+	}
+	for _, sm := range list {
+		row := praticaRow{URL: praticaURL(sm.ID), Title: sm.Title, State: p.T("pratica.state." + string(sm.State)),
+			Protocol: protocolText(sm.ProtocolYear, sm.ProtocolNumber), Date: formatTime(sm.UpdatedAt)}
+		if !sm.Due.IsZero() {
+			row.Due = sm.Due.In(rome).Format("02/01/2006")
+		}
+		if sm.State == pratica.Draft {
+			p.Drafts = append(p.Drafts, row)
+			continue
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return s.render(w, r, http.StatusOK, "citizen/pratiche", &p)
+}
+
+// protocolText shows a protocol number, or "" when none.
+func protocolText(year int, n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(year) + "/" + padNumber(n)
+}
+
+func padNumber(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for len(s) < 7 {
+		s = "0" + s
+	}
+	return s
+}
+
+// praticaPage is one pratica for the citizen: state, next step, due date,
+// timeline, documents, messages.
+type praticaPage struct {
+	basePage
+	Pratica     *pratica.Pratica
+	Flash       string
+	State       string
+	Next        string
+	Due         string
+	DueNote     string
+	Protocol    string
+	Summary     []form.SummarySection
+	Documents   []documentRow
+	Timeline    []timelineRow
+	Messages    []messageRow
+	CanWithdraw bool
+	Integration bool
+}
+
+// documentRow is one downloadable file.
+type documentRow struct {
+	Name, URL, Kind, Size, SHA256 string
+}
+
+// timelineRow is one event of the pratica's life.
+type timelineRow struct {
+	When, What, Reason string
+}
+
+// messageRow is one message with the office.
+type messageRow struct {
+	When, From, Text string
+}
+
+// praticaShow is the pratica's page; a draft continues where it was.
+func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return err
+	}
+	if p.State == pratica.Draft {
+		if _, d, err := s.definition(p.Service); err == nil {
+			http.Redirect(w, r, stepURL(p.ID, d.Steps()[1]), http.StatusSeeOther)
+			return nil
+		}
+	}
+	pg := praticaPage{basePage: s.base(r, ""), Pratica: p, Protocol: p.ProtocolDisplay()}
+	pg.Title = p.Title
+	pg.Breadcrumb = []crumb{{pg.T("nav.home"), "/"}, {pg.T("area.title"), "/area-personale"}, {pg.T("area.tab.pratiche"), "/area-personale/pratiche"}}
+	if r.URL.Query().Get("inviata") == "1" {
+		pg.Flash = pg.T("pratica.sent", p.ProtocolDisplay())
+	}
+	pg.State = pg.T("pratica.state." + string(p.State))
+	pg.Next = pg.T("pratica.next." + string(p.State))
+	if !p.Due.IsZero() {
+		pg.Due = p.Due.In(rome).Format("02/01/2006")
+		if p.Term.SilentAssent {
+			pg.DueNote = pg.T("pratica.due.silent-assent")
+		}
+	}
+	pg.CanWithdraw = pratica.CanTransitionBy(p.State, pratica.Withdrawn, pratica.ActorCitizen)
+	pg.Integration = p.State == pratica.IntegrationRequested
+	if _, d, err := s.definition(p.Service); err == nil {
+		var a form.Answers
+		if err := json.Unmarshal(p.Answers, &a); err == nil {
+			pg.Summary = d.Summary(a, s.t(r), string(pg.Lang))
+		}
+	}
+	for _, f := range p.Attachments {
+		pg.Documents = append(pg.Documents, documentRow{Name: f.Name, Kind: pg.T("pratica.doc." + string(f.Kind)),
+			URL: praticaURL(p.ID) + "/documenti/" + strconv.FormatInt(f.ID, 10), Size: humanSize(f.Size), SHA256: f.SHA256})
+	}
+	events, err := pratica.Events(ctx, s.db, e.ID, p.ID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		what := pg.T("pratica.event." + string(ev.Kind))
+		if ev.To != "" && ev.To != ev.From {
+			what += ": " + pg.T("pratica.state."+string(ev.To))
+		}
+		pg.Timeline = append(pg.Timeline, timelineRow{When: formatTime(ev.At), What: what, Reason: ev.Reason})
+	}
+	msgs, err := pratica.Messages(ctx, s.db, e.ID, p.ID, false)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		from := pg.T("pratica.msg.office")
+		if m.From.Kind == identity.SubjectCitizen {
+			from = pg.T("pratica.msg.you")
+		}
+		pg.Messages = append(pg.Messages, messageRow{When: formatTime(m.At), From: from, Text: m.Text})
+	}
+	return s.render(w, r, http.StatusOK, "citizen/pratica", &pg)
+}
+
+// humanSize writes a byte count for people.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " kB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+// praticaDocument sends one of the pratica's files, always as a download.
+func (s *Server) praticaDocument(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("doc"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "")
+	}
+	for _, f := range p.Attachments {
+		if f.ID == id {
+			return s.sendBlob(w, r, f.Name, f.SHA256)
+		}
+	}
+	return apperr.Errorf(apperr.NotFound, "pratica %d has no document %d", p.ID, id)
+}
+
+// sendBlob streams a stored document as an attachment: never rendered by
+// the browser, whatever its bytes.
+func (s *Server) sendBlob(w http.ResponseWriter, r *http.Request, name, sha string) error {
+	if s.opt.Blobs == nil {
+		return apperr.New(apperr.Unavailable, "")
+	}
+	k, err := blob.ParseKey(sha)
+	if err != nil {
+		return apperr.Errorf(apperr.NotFound, "document %q: %w", sha, err)
+	}
+	rc, err := s.opt.Blobs.Open(r.Context(), k)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", contentDisposition(name))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	_, err = copyBody(w, rc)
+	return err
+}
+
+// praticaWithdraw withdraws a pratica the citizen filed, while the state
+// table allows it.
+func (s *Server) praticaWithdraw(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	c := principalFrom(ctx).Citizen
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := pratica.Withdraw(ctx, tx, e.ID, p.ID, c.ID, r.PostFormValue("reason"), s.now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, praticaURL(p.ID), http.StatusSeeOther)
+	return nil
+}
+
+// contentDisposition names a download for every browser: an ASCII
+// fallback and the UTF-8 name (RFC 6266, RFC 5987).
+func contentDisposition(name string) string {
+	ascii := make([]byte, 0, len(name))
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '/' || r > 0x7e:
+			ascii = append(ascii, '_')
+		default:
+			ascii = append(ascii, byte(r))
+		}
+	}
+	if len(ascii) == 0 {
+		ascii = []byte("documento")
+	}
+	return `attachment; filename="` + string(ascii) + `"; filename*=UTF-8''` + url.PathEscape(name)
+}
+
+// copyBody streams a document to the response.
+func copyBody(w http.ResponseWriter, rc io.Reader) (int64, error) {
+	return io.Copy(w, rc)
+}
