@@ -169,7 +169,10 @@ func unwrapP7M(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	for _, tag := range []byte{0x02, 0x31} { // version, digestAlgorithms
-		if len(b) == 0 || b[0] != tag {
+		if len(b) == 0 {
+			return nil, errTrunc
+		}
+		if b[0] != tag {
 			return nil, errNotP7M
 		}
 		if b, err = skip(b, 0); err != nil {
