@@ -303,9 +303,12 @@ func queueQuery(ente tenant.ID, f QueueFilter) (string, []any, int, error) {
 		arms[i] = `SELECT id, due FROM (SELECT id, due FROM pratica WHERE ente_id = $1 AND state = ` + arg(string(s)) +
 			common + ` ORDER BY due, id LIMIT ` + page + `) AS s` + strconv.Itoa(i)
 	}
+	// CROSS JOIN fixes the join order on SQLite, which without statistics
+	// would rather scan the ente's pratiche and probe the page; PostgreSQL
+	// plans it as the inner join it is.
 	query := `SELECT ` + summaryColumns + ` FROM (` + strings.Join(arms, " UNION ALL ") + `) AS k
-		JOIN pratica p ON p.ente_id = $1 AND p.id = k.id
-		JOIN citizen c ON c.ente_id = p.ente_id AND c.id = p.citizen_id
+		CROSS JOIN pratica p CROSS JOIN citizen c
+		WHERE p.ente_id = $1 AND p.id = k.id AND c.ente_id = p.ente_id AND c.id = p.citizen_id
 		ORDER BY k.due, k.id LIMIT ` + page
 	return query, args, limit, nil
 }
