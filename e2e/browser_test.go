@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/demo"
@@ -76,8 +77,12 @@ func newSite(t *testing.T) *site {
 	}
 	// The real clock: the test IdP stamps its SAML messages with it, and
 	// the service provider checks them against its own.
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatalf("open the document store: %v", err)
+	}
 	srv, err = web.New(web.Options{DB: d, Version: "e2e",
-		SecretKey: testSecretKey, TestIdPs: idps, Demo: true})
+		SecretKey: testSecretKey, TestIdPs: idps, Demo: true, Blobs: blobs})
 	if err != nil {
 		t.Fatalf("build the server: %v", err)
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,31 @@ func TestOperatorLogin(t *testing.T) {
 			t.Error("the audit page does not say the chain is intact")
 		}
 	}
+}
+
+// waitSuffix waits until the tab's path ends with suffix.
+func waitSuffix(t *testing.T, ctx context.Context, suffix string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.HasSuffix(eval[string](t, ctx, `location.pathname`), suffix) && eval[string](t, ctx, `document.readyState`) == "complete" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the tab is at %s, want a path ending in %s", eval[string](t, ctx, `location.href`), suffix)
+}
+
+// waitMatch waits until the tab's path matches the regular expression.
+func waitMatch(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	re := regexp.MustCompile(expr)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if re.MatchString(eval[string](t, ctx, `location.pathname`)) && eval[string](t, ctx, `document.readyState`) == "complete" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the tab is at %s, want a path matching %s", eval[string](t, ctx, `location.href`), expr)
 }

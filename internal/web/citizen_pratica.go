@@ -3,6 +3,7 @@ package web
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/attachment"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/form"
@@ -222,13 +224,23 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 	if st == form.StepSummary {
 		return apperr.New(apperr.NotFound, "")
 	}
-	if err := r.ParseForm(); err != nil {
+	// A step with a file field posts multipart/form-data; the files are
+	// streamed to disk by the parser (32 MiB in memory at most), checked
+	// and stored one by one below.
+	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
 		return apperr.Errorf(apperr.Invalid, "step: %w", err)
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
 	}
 	now := s.now()
 	today := calendar.DateOf(now.In(rome))
 	step := d.ForStep(st)
-	a, errs := step.Parse(form.Submission{Values: r.PostForm, Prior: prior, Today: today})
+	files, err := s.storeUploads(r, step, prior)
+	if err != nil {
+		return err
+	}
+	a, errs := step.Parse(form.Submission{Values: r.PostForm, Files: files, Prior: prior, Today: today})
 	act := form.ReadAction(r.PostForm)
 	if act.Kind == form.ActionAdd || act.Kind == form.ActionRemove || act.Kind == form.ActionRemoveFile {
 		if a, err = d.Apply(a, act); err != nil {
@@ -240,7 +252,7 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := pratica.SaveDraft(ctx, s.db, e.ID, p.ID, raw, nil, now); err != nil {
+	if err := pratica.SaveDraft(ctx, s.db, e.ID, p.ID, raw, uploads(a), now); err != nil {
 		return err
 	}
 	switch {
@@ -256,6 +268,71 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 	next := flow[slices.Index(flow, st)+1]
 	http.Redirect(w, r, stepURL(p.ID, next), http.StatusSeeOther)
 	return nil
+}
+
+// storeUploads stores the files posted to the step's file fields, each
+// checked by its content against the field's rule, and returns every
+// field's files after this request (those kept plus the new ones). A file
+// the store refuses is passed on without a reference, with the type it
+// claims, so that the form's own checks explain the refusal next to the
+// field; nothing of it is kept.
+func (s *Server) storeUploads(r *http.Request, step *form.Definition, prior form.Answers) (map[string][]form.FileInfo, error) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File) == 0 {
+		return nil, nil
+	}
+	out := map[string][]form.FileInfo{}
+	for name, headers := range r.MultipartForm.File {
+		f, ok := step.Field(name)
+		if !ok || f.Type != form.TypeFile || f.File == nil {
+			continue // only top-level file fields take uploads for now
+		}
+		kept := slices.Clone(prior[name].Files)
+		for _, fh := range headers {
+			if fh.Size == 0 && fh.Filename == "" {
+				continue // the browser's empty file input
+			}
+			if s.opt.Blobs == nil {
+				return nil, apperr.New(apperr.Unavailable, "")
+			}
+			rd, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			stored, err := attachment.Store(r.Context(), s.opt.Blobs, rd, fh.Filename,
+				attachment.Rule{Accept: f.File.Accept, MaxBytes: f.File.MaxBytes, MaxCount: f.File.MaxCount}, nil)
+			rd.Close()
+			var refused *attachment.Error
+			switch {
+			case errors.As(err, &refused):
+				kept = append(kept, form.FileInfo{Name: attachment.SanitizeName(fh.Filename), Size: fh.Size, Type: "application/octet-stream"})
+			case err != nil:
+				return nil, err
+			default:
+				kept = append(kept, form.FileInfo{Name: stored.Name, Size: stored.Size, Type: stored.MIME, Ref: string(stored.SHA256)})
+			}
+		}
+		out[name] = kept
+	}
+	return out, nil
+}
+
+// uploads lists the stored files of the answers' file fields, which the
+// pratica keeps as its attachments (the receipt lists their hashes).
+func uploads(a form.Answers) []pratica.File {
+	out := []pratica.File{}
+	ids := make([]string, 0, len(a))
+	for id := range a {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		for _, f := range a[id].Files {
+			if f.Ref != "" {
+				out = append(out, pratica.File{Field: id, Name: f.Name, MIME: f.Type, Size: f.Size, SHA256: f.Ref})
+			}
+		}
+	}
+	return out
 }
 
 // draftSubmit files the draft: the whole form is validated again, then

@@ -63,6 +63,9 @@ type servicePage struct {
 	Index        []indexEntry
 	// JSONLD is the schema.org GovernmentService description of the service.
 	JSONLD template.JS
+	// RequestURL starts the online request: the service's own form when it
+	// has one, the personal area otherwise.
+	RequestURL string
 }
 
 // indexEntry is one entry of the scheda's page index.
@@ -75,7 +78,10 @@ func (s *Server) serviceShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := servicePage{basePage: s.base(r, ""), Service: svc}
+	p := servicePage{basePage: s.base(r, ""), Service: svc, RequestURL: "/area-personale?servizio=" + svc.Slug}
+	if _, ok := s.forms[svc.Slug]; ok {
+		p.RequestURL = "/area-personale/richiesta/" + svc.Slug
+	}
 	p.Title = svc.Title
 	p.Section = "all-services"
 	p.Rating = true

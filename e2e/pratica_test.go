@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestFileARequestOnline files "Richiesta di accesso agli atti" end to end
+// in a real browser — login through the test IdP, privacy, prefilled
+// general data, service data, summary, "Conferma e invia" — and checks every
+// step with axe and the protocol number on the pratica's page.
+func TestFileARequestOnline(t *testing.T) {
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("read the vendored axe-core: %v", err)
+	}
+	s := newSite(t)
+	ctx := s.tab(t)
+	check := func(what string) {
+		t.Helper()
+		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", what, len(vs), formatViolations(vs))
+		}
+	}
+
+	s.toTestIdP(t, ctx, string(axe))
+	do(t, ctx, "log in", chromedp.Click(chromedp.CSS(`#identita-0`)), chromedp.Click(chromedp.CSS(`button[name="action"][value="accedi"]`)))
+	waitPath(t, ctx, "/area-personale")
+
+	s.open(t, ctx, "/servizi/accesso-agli-atti", 200)
+	follow(t, ctx, "press Accedi al servizio", chromedp.Click(chromedp.CSS(`[data-element="service-online-access"]`)))
+	waitPath(t, ctx, "/area-personale/richiesta/accesso-agli-atti")
+	check("privacy step")
+	do(t, ctx, "accept the privacy notice", chromedp.Click(chromedp.CSS(`#privacy`)), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+
+	waitSuffix(t, ctx, "/dati-generali")
+	if got := eval[string](t, ctx, `document.querySelector('[name="cognome"]').value`); got == "" {
+		t.Error("the family name is not prefilled from the identity")
+	}
+	check("general data step")
+	do(t, ctx, "say who is asking",
+		chromedp.Click(chromedp.CSS(`input[name="qualita"][value="diretto_interessato"]`)),
+		chromedp.Click(chromedp.CSS(`main form button[name="_action"][value="next"]:not(.visually-hidden)`)))
+	waitSuffix(t, ctx, "/dati-servizio")
+	check("service data step")
+	if eval[int](t, ctx, `document.querySelectorAll('[name="documenti[0].descrizione"]').length`) == 0 {
+		follow(t, ctx, "add a document", chromedp.Click(chromedp.CSS(`button[name="_action"][value="add:documenti"]`)))
+	}
+	do(t, ctx, "describe the request",
+		chromedp.SendKeys(chromedp.CSS(`[name="documenti[0].descrizione"]`), "Permesso di costruire del vicino"),
+		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."),
+		chromedp.Click(chromedp.CSS(`input[name="modalita"][value="visione"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="dichiarazione"]`)))
+	follow(t, ctx, "go on to the summary", chromedp.Click(chromedp.CSS(`main form button[name="_action"][value="next"]:not(.visually-hidden)`)))
+	if errs := eval[string](t, ctx, `(document.getElementById('form-errors') || {textContent: ''}).textContent`); errs != "" {
+		t.Fatalf("the service data were refused: %s", errs)
+	}
+	waitSuffix(t, ctx, "/riepilogo")
+	check("summary step")
+	if !strings.Contains(eval[string](t, ctx, `document.querySelector('main').textContent`), "Permesso di costruire del vicino") {
+		t.Error("the summary does not show the answers")
+	}
+	do(t, ctx, "send", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitMatch(t, ctx, `^/area-personale/pratiche/[0-9]+$`)
+	body := eval[string](t, ctx, `document.querySelector('main').textContent`)
+	if !strings.Contains(body, "Numero di protocollo") || !strings.Contains(body, "/000000") {
+		t.Errorf("the pratica page does not show the protocol number:\n%s", body)
+	}
+	check("pratica page")
+}
