@@ -104,6 +104,7 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 			want: "LANNLLLLL"},
 		"POST /area-personale/pratiche/{id}/invio":          {path: draft + "/invio", form: url.Values{"token": {"x"}}, want: "LANNLLLLL"},
 		"POST /area-personale/pratiche/{id}/ritiro":         {path: draft + "/ritiro", want: "LANNLLLLL"},
+		"POST /area-personale/pratiche/{id}/messaggi":       {path: draft + "/messaggi", form: url.Values{"text": {"x"}}, want: "LANNLLLLL"},
 		"GET /area-personale/pratiche/{id}/documenti/{doc}": {path: draft + "/documenti/1", want: "LNNNLLLLL"},
 		// Only the citizen who gave the delegation may revoke it.
 		"POST /area-personale/deleghe/{id}/revoca": {path: "/area-personale/deleghe/" + delegation + "/revoca", want: "LANNLLLLL"},

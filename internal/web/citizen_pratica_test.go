@@ -1,18 +1,24 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // getAs serves a GET with the citizen's cookie.
@@ -128,4 +134,96 @@ func errorSummary(body string) string {
 	}
 	end := min(len(body), i+1500)
 	return body[i:end]
+}
+
+// postMultipart posts a multipart form with one file.
+func postMultipart(t *testing.T, h http.Handler, path string, fields map[string]string, file, name string, content []byte, c *http.Cookie) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	fw, err := mw.CreateFormFile(file, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(content)
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Host = "localhost"
+	req.AddCookie(c)
+	return do(t, h, req)
+}
+
+func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
+	s, d, ente, citizen, cookie := citizenServer(t)
+	ctx := context.Background()
+	blobs, err := blob.Open(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Blobs = blobs
+	svc, _, err := s.definition("accesso-agli-atti")
+	if err != nil {
+		t.Fatal(err)
+	}
+	office, err := tenant.GetOffice(ctx, d, ente, svc.Office)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := identity.CreateOperator(ctx, d, ente, identity.OperatorInput{Username: "clerk", Name: "Clerk", Email: "clerk@example.org",
+		Password: "una password lunga e sicura", Grants: []identity.Grant{{Role: identity.RoleClerk, Office: office.ID}}}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p *pratica.Pratica
+	err = d.InTx(ctx, func(tx *sql.Tx) error {
+		p, err = pratica.CreateDraft(ctx, tx, ente, pratica.DraftInput{Service: svc.Slug, ServiceVersion: svc.Version, Title: svc.Title,
+			Citizen: citizen, FiledBy: identity.CitizenSubject(citizen), Office: office.ID, Term: pratica.Term{Days: 30}}, testNow)
+		if err != nil {
+			return err
+		}
+		if _, err = pratica.Submit(ctx, tx, ente, p.ID, pratica.SubmitInput{IdempotencyKey: "k", Actor: identity.CitizenSubject(citizen),
+			Calendar: s.cal, Receipt: func(pratica.ReceiptData) ([]byte, error) { return []byte("%PDF-1.4 test"), nil }, Blobs: blobs}, testNow); err != nil {
+			return err
+		}
+		if _, err = pratica.TakeInCharge(ctx, tx, ente, p.ID, op.ID, testNow); err != nil {
+			return err
+		}
+		_, err = pratica.RequestIntegration(ctx, tx, s.cal, ente, p.ID, op.ID, "Manca la copia del documento.", testNow)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/area-personale/pratiche/" + strconv.FormatInt(int64(p.ID), 10)
+	if _, body := getAs(t, s, path, cookie); !strings.Contains(body, "Invia la risposta") {
+		t.Errorf("the pratica page offers no answer to the integration request")
+	}
+	// A file that is not what it claims is refused and nothing changes.
+	res, _ := postMultipart(t, s, path+"/messaggi", map[string]string{"text": "Ecco"}, "files", "documento.pdf", []byte("MZ\x90\x00not a pdf"), cookie)
+	if res.StatusCode == http.StatusSeeOther {
+		t.Errorf("an executable named .pdf was accepted")
+	}
+	res, _ = postMultipart(t, s, path+"/messaggi", map[string]string{"text": "Ecco il documento."}, "files", "documento.pdf",
+		[]byte("%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("answer: status %d", res.StatusCode)
+	}
+	got, err := pratica.Get(ctx, d, ente, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != pratica.InReview {
+		t.Errorf("after the answer the pratica is %s, want in_review", got.State)
+	}
+	found := false
+	for _, a := range got.Attachments {
+		found = found || (a.Kind == pratica.Integration && a.Name == "documento.pdf")
+	}
+	if !found {
+		t.Errorf("the integration file is not among the attachments: %+v", got.Attachments)
+	}
 }

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/attachment"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/form"
@@ -89,6 +91,9 @@ type praticaPage struct {
 	Messages    []messageRow
 	CanWithdraw bool
 	Integration bool
+	// CanWrite shows the message form: the conversation opens once the
+	// pratica is submitted and closes with it.
+	CanWrite bool
 }
 
 // documentRow is one downloadable file.
@@ -123,8 +128,11 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	pg := praticaPage{basePage: s.base(r, ""), Pratica: p, Protocol: p.ProtocolDisplay()}
 	pg.Title = p.Title
 	pg.Breadcrumb = []crumb{{pg.T("nav.home"), "/"}, {pg.T("area.title"), "/area-personale"}, {pg.T("area.tab.pratiche"), "/area-personale/pratiche"}}
-	if r.URL.Query().Get("inviata") == "1" {
+	switch {
+	case r.URL.Query().Get("inviata") == "1":
 		pg.Flash = pg.T("pratica.sent", p.ProtocolDisplay())
+	case r.URL.Query().Get("messaggio") == "1":
+		pg.Flash = pg.T("pratica.message.sent")
 	}
 	pg.State = pg.T("pratica.state." + string(p.State))
 	pg.Next = pg.T("pratica.next." + string(p.State))
@@ -136,6 +144,7 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	pg.CanWithdraw = pratica.CanTransitionBy(p.State, pratica.Withdrawn, pratica.ActorCitizen)
 	pg.Integration = p.State == pratica.IntegrationRequested
+	pg.CanWrite = p.State != pratica.Draft && p.State != pratica.Withdrawn && p.State != pratica.Closed
 	if _, d, err := s.definition(p.Service); err == nil {
 		var a form.Answers
 		if err := json.Unmarshal(p.Answers, &a); err == nil {
@@ -267,4 +276,73 @@ func contentDisposition(name string) string {
 // copyBody streams a document to the response.
 func copyBody(w http.ResponseWriter, rc io.Reader) (int64, error) {
 	return io.Copy(w, rc)
+}
+
+// messageFiles is what a citizen may attach to a message or to the answer
+// to an integration request.
+var messageFiles = attachment.Rule{
+	Accept:   []string{attachment.PDF, attachment.JPEG, attachment.PNG, attachment.P7M},
+	MaxBytes: 20 << 20, MaxCount: 5,
+}
+
+// praticaMessage sends the office a message; while the office waits for an
+// integration, the message (with its files) is the answer and the legal
+// term resumes.
+func (s *Server) praticaMessage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	c := principalFrom(ctx).Citizen
+	p, err := s.ownPratica(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
+		return apperr.Errorf(apperr.Invalid, "message: %w", err)
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
+	}
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	var files []pratica.File
+	if r.MultipartForm != nil {
+		headers := r.MultipartForm.File["files"]
+		if err := messageFiles.CheckCount(len(headers)); err != nil {
+			return err
+		}
+		for _, fh := range headers {
+			if fh.Size == 0 && fh.Filename == "" {
+				continue
+			}
+			if s.opt.Blobs == nil {
+				return apperr.New(apperr.Unavailable, "")
+			}
+			rd, err := fh.Open()
+			if err != nil {
+				return err
+			}
+			f, err := attachment.Store(ctx, s.opt.Blobs, rd, fh.Filename, messageFiles, nil)
+			rd.Close()
+			if err != nil {
+				return err
+			}
+			files = append(files, pratica.File{Field: "", Name: f.Name, MIME: f.MIME, Size: f.Size, SHA256: string(f.SHA256)})
+		}
+	}
+	if text == "" && len(files) == 0 {
+		return apperr.New(apperr.Invalid, s.text.T(langFrom(ctx), "pratica.message.empty"))
+	}
+	now := s.now()
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if p.State == pratica.IntegrationRequested {
+			_, err := pratica.AnswerIntegration(ctx, tx, s.cal, e.ID, p.ID, c.ID, text, files, now)
+			return err
+		}
+		_, err := pratica.AddMessage(ctx, tx, e.ID, p.ID, pratica.MessageInput{From: identity.CitizenSubject(c.ID), Text: text, Attachments: files}, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, praticaURL(p.ID)+"?messaggio=1#messaggi", http.StatusSeeOther)
+	return nil
 }
