@@ -139,22 +139,11 @@ func errorSummary(body string) string {
 // postMultipart posts a multipart form with one file.
 func postMultipart(t *testing.T, h http.Handler, path string, fields map[string]string, file, name string, content []byte, c *http.Cookie) (*http.Response, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
+	v := url.Values{}
+	for k, x := range fields {
+		v.Set(k, x)
 	}
-	fw, err := mw.CreateFormFile(file, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw.Write(content)
-	mw.Close()
-	req := httptest.NewRequest(http.MethodPost, path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Host = "localhost"
-	req.AddCookie(c)
-	return do(t, h, req)
+	return postMultipartValues(t, h, path, v, file, name, content, c)
 }
 
 func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
@@ -225,5 +214,99 @@ func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the integration file is not among the attachments: %+v", got.Attachments)
+	}
+}
+
+// postMultipartValues posts a multipart form of fields and one file.
+func postMultipartValues(t *testing.T, h http.Handler, path string, fields url.Values, file, name string, content []byte, c *http.Cookie) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	fw, err := mw.CreateFormFile(file, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(content)
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Host = "localhost"
+	req.AddCookie(c)
+	return do(t, h, req)
+}
+
+// TestFileAServiceWithAFee files "occupazione di suolo pubblico": an
+// address from the ANPR list, dates, a PDF plan uploaded and checked, and
+// the €16 stamp duty that leaves the pratica awaiting payment (pagoPA
+// connects it later).
+func TestFileAServiceWithAFee(t *testing.T) {
+	s, d, ente, citizen, cookie := citizenServer(t)
+	ctx := context.Background()
+	blobs, err := blob.Open(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Blobs = blobs
+	res, _ := postForm(t, s, "/area-personale/richiesta/occupazione-suolo-pubblico", url.Values{"privacy": {"1"}}, cookie)
+	step := res.Header.Get("Location")
+	res, body := postForm(t, s, step, url.Values{"_action": {"next"}, "nome": {"Mario"}, "cognome": {"Rossi"},
+		"codice_fiscale": {"RSSMRA80A01A116Q"}, "email": {"mario.rossi@example.org"}, "telefono": {"333 123 4567"},
+		"per_conto": {"proprio"}}, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("general data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	step = res.Header.Get("Location")
+	service := url.Values{"_action": {"next"}, "luogo.street": {"Piazza San Giovanni"}, "luogo.number": {"1"},
+		"luogo.postal_code": {"38061"}, "luogo.comune": {"Ala (TN)"}, "dal": {"2026-12-01"}, "al": {"2026-12-03"},
+		"superficie": {"12,5"}, "motivo": {"trasloco"}, "bollo": {"pagopa"}, "dichiarazione": {"1"}}
+	// A plan that is not a PDF is refused next to its field.
+	res, body = postMultipartValues(t, s, step, service, "planimetria", "pianta.pdf", []byte("PK\x03\x04 a zip"), cookie)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "pianta.pdf") {
+		t.Fatalf("a zip named .pdf: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	res, body = postMultipartValues(t, s, step, service, "planimetria", "pianta.pdf",
+		[]byte("%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("service data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	summaryURL := res.Header.Get("Location")
+	_, summary := getAs(t, s, summaryURL, cookie)
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(summary)
+	if token == nil {
+		t.Fatalf("no summary page at %s:\n%.2000s", summaryURL, summary)
+	}
+	res, body = postForm(t, s, strings.TrimSuffix(summaryURL, "/riepilogo")+"/invio", url.Values{"token": {token[1]}}, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: status %d\n%.1500s", res.StatusCode, body)
+	}
+	list, err := pratica.ListForCitizen(ctx, d, ente, citizen, pratica.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].State != pratica.AwaitingPayment {
+		t.Fatalf("pratiche: %+v, want one awaiting payment", list)
+	}
+	p, err := pratica.Get(ctx, d, ente, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Fee != 1600 {
+		t.Errorf("fee %d cents, want 1600", p.Fee)
+	}
+	kinds := map[pratica.AttachmentKind]int{}
+	for _, a := range p.Attachments {
+		kinds[a.Kind]++
+	}
+	if kinds[pratica.Upload] != 1 || kinds[pratica.Receipt] != 1 {
+		t.Errorf("attachments by kind: %v, want one upload and one receipt", kinds)
+	}
+	_, page := getAs(t, s, praticaURL(p.ID), cookie)
+	if !strings.Contains(page, "In attesa di pagamento") {
+		t.Errorf("the pratica page does not say it awaits payment")
 	}
 }
