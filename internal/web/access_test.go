@@ -51,6 +51,7 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 	victim := strconv.FormatInt(int64(f.victim), 10)
 	draft := "/area-personale/pratiche/" + strconv.FormatInt(int64(f.draft), 10)
 	victimSession := "/amministrazione-ente/sessioni/" + strconv.FormatInt(int64(f.victimSession), 10) + "/termina"
+	boPage, boDoc := officeAccessPaths(f)
 	all := "AAAAAAAAA"
 	return map[string]accessCase{
 		"GET /healthz":     {path: "/healthz", want: all},
@@ -133,6 +134,24 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /amministrazione-ente/sessioni":                  {path: "/amministrazione-ente/sessioni", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/sessioni/{id}/termina":    {path: victimSession, want: "LLLLFFFAL"},
 		"GET /amministrazione-ente/registro":                  {path: "/amministrazione-ente/registro", want: "LLLLFFFAL"},
+
+		// The back office's pratiche: a queue for clerks and heads of some
+		// office (its pratiche only, or 404), decisions for heads only.
+		"GET /ufficio/pratiche": {path: "/ufficio/pratiche", want: "LLLLFAAFL"},
+		"POST /ufficio/pratiche/azioni": {path: "/ufficio/pratiche/azioni", form: url.Values{"id": {strings.TrimPrefix(boPage, "/ufficio/pratiche/")},
+			"azione": {"prendi"}}, want: "LLLLFAAFL"},
+		"GET /ufficio/pratiche/esporta.csv":           {path: "/ufficio/pratiche/esporta.csv", want: "LLLLFAAFL"},
+		"GET /ufficio/pratiche/esporta.xlsx":          {path: "/ufficio/pratiche/esporta.xlsx", want: "LLLLFAAFL"},
+		"GET /ufficio/pratiche/{id}":                  {path: boPage, want: "LLLLNANNL"},
+		"GET /ufficio/pratiche/{id}/documenti/{doc}":  {path: boDoc, want: "LLLLNANNL"},
+		"POST /ufficio/pratiche/{id}/presa-in-carico": {path: boPage + "/presa-in-carico", want: "LLLLNANNL"},
+		"POST /ufficio/pratiche/{id}/assegna":         {path: boPage + "/assegna", want: "LLLLNANNL"},
+		"POST /ufficio/pratiche/{id}/integrazione":    {path: boPage + "/integrazione", form: url.Values{"testo": {"Serve la delega."}}, want: "LLLLNANNL"},
+		"POST /ufficio/pratiche/{id}/nota":            {path: boPage + "/nota", form: url.Values{"nota": {"Nota."}}, want: "LLLLNANNL"},
+		"POST /ufficio/pratiche/{id}/esito":           {path: boPage + "/esito", form: url.Values{"esito": {"accolta"}, "motivazione": {"x"}}, want: "LLLLNFNNL"},
+		"POST /ufficio/pratiche/{id}/chiusura":        {path: boPage + "/chiusura", want: "LLLLNANNL"},
+		"GET /ufficio/statistiche":                    {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
+		"GET /tempi-medi-dei-procedimenti":            {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},
 	}
@@ -235,6 +254,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
+	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

@@ -41,6 +41,10 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 		{identity.EndAnySession, "admin.sessions", "/amministrazione-ente/sessioni"},
 		{identity.ViewAudit, "admin.audit", "/amministrazione-ente/registro"},
 	}
+	// The queue is per office, which the ente-wide check above cannot see.
+	if len(queueOffices(pr, e)) > 0 {
+		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"})
+	}
 	for _, t := range tools {
 		if pr.Can(t.action, res) {
 			p.Links = append(p.Links, crumb{Label: p.T(t.key), URL: t.url})

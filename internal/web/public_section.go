@@ -32,7 +32,7 @@ var sections = map[string]struct {
 	element string
 	cards   []string
 }{
-	"amministrazione": {"management", []string{"uffici"}},
+	"amministrazione": {"management", []string{"uffici", "tempi-medi"}},
 	"novita":          {"news", []string{"notizie", "comunicati", "avvisi"}},
 	"vivere":          {"live", []string{"luoghi", "eventi"}},
 	"argomenti":       {"", nil},
@@ -55,6 +55,9 @@ func (s *Server) sectionShow(key string) handlerFunc {
 			case "amministrazione":
 				card.Element = "management-category-link"
 				card.URL = "/amministrazione/" + c
+				if c == "tempi-medi" {
+					card.URL = "/tempi-medi-dei-procedimenti"
+				}
 			case "novita":
 				card.Element = "news-category-link"
 			case "vivere":

@@ -125,6 +125,25 @@ func (s *Server) routes() []route {
 		{pattern: "POST /amministrazione-ente/sessioni/{id}/termina", h: s.sessionEnd, personal: true, audience: operators, perm: identity.EndAnySession},
 		{pattern: "GET /amministrazione-ente/registro", h: s.auditList, personal: true, audience: operators, perm: identity.ViewAudit},
 
+		// The back office's pratiche: each office's queue and its exports,
+		// the pratica with the office's actions, the statistics. The office
+		// checks are the handlers': clerks and heads hold their roles per
+		// office (see officePratica, queueOffices).
+		{pattern: "GET /ufficio/pratiche", h: s.queueShow, personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/azioni", h: s.queueBulk, personal: true, audience: operators},
+		{pattern: "GET /ufficio/pratiche/esporta.csv", h: s.queueExportCSV, personal: true, audience: operators},
+		{pattern: "GET /ufficio/pratiche/esporta.xlsx", h: s.queueExportXLSX, personal: true, audience: operators},
+		{pattern: "GET /ufficio/pratiche/{id}", h: s.praticaOfficeShow, personal: true, audience: operators},
+		{pattern: "GET /ufficio/pratiche/{id}/documenti/{doc}", h: s.praticaDocumentOffice, personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/presa-in-carico", h: s.praticaAct("presa-in-carico"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/assegna", h: s.praticaAct("assegna"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/integrazione", h: s.praticaAct("integrazione"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/nota", h: s.praticaAct("nota"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/esito", h: s.praticaAct("esito"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/chiusura", h: s.praticaAct("chiusura"), personal: true, audience: operators},
+		{pattern: "GET /ufficio/statistiche", h: s.statsShow, personal: true, audience: operators},
+		// Transparency: the same processing times, for everyone.
+		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},
 
 		// Anything else: the ente's own "page not found".
 		{pattern: "/", h: s.notFound},
