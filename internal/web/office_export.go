@@ -173,7 +173,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 			labels = append(labels, c.Label)
 		}
 	}
-	ops, err := s.operatorNames(ctx, e.ID)
+	st, err := s.staff(ctx, e.ID)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 			if !keep(p) {
 				return nil
 			}
-			cells := s.exportRow(p, plan.citizens[p.Citizen], ops, lang)
+			cells := s.exportRow(p, plan.citizens[p.Citizen], st.names, lang)
 			if plan.def != nil {
 				a, _ := answersOf(p)
 				for i, v := range plan.def.Flatten(a, plan.maxItems, t, string(lang)) {

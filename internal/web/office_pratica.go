@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
 	"slices"
@@ -183,13 +182,25 @@ func queueOffices(pr identity.Principal, e *tenant.Ente) []tenant.Office {
 	return out
 }
 
+// requireQueue returns the offices whose queue the signed-in operator
+// sees, Forbidden when none: the back office's pages are for clerks and
+// heads.
+func requireQueue(r *http.Request) ([]tenant.Office, error) {
+	pr := principalFrom(r.Context())
+	offices := queueOffices(pr, enteFrom(r.Context()))
+	if len(offices) == 0 {
+		return nil, apperr.Errorf(apperr.Forbidden, "operator %d sees no office's queue", pr.Operator.ID)
+	}
+	return offices, nil
+}
+
 // resolveQueue checks the filters against what the operator may see and
 // fills in the office: their first when none is asked for.
 func (s *Server) resolveQueue(r *http.Request) (queueParams, []tenant.Office, error) {
 	pr := principalFrom(r.Context())
-	offices := queueOffices(pr, enteFrom(r.Context()))
-	if len(offices) == 0 {
-		return queueParams{}, nil, apperr.Errorf(apperr.Forbidden, "operator %d sees no office's queue", pr.Operator.ID)
+	offices, err := requireQueue(r)
+	if err != nil {
+		return queueParams{}, nil, err
 	}
 	q, err := parseQueueParams(r.URL.Query())
 	if err != nil {
@@ -250,7 +261,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ops, err := s.operatorNames(ctx, e.ID)
+	ops, err := s.staff(ctx, e.ID)
 	if err != nil {
 		return err
 	}
@@ -280,7 +291,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 		p.DueDays = append(p.DueDays, choiceView{Value: strconv.Itoa(q.DueDays), Label: p.T("bo.filter.due-within", q.DueDays), Selected: true})
 	}
 	for _, sm := range rows {
-		p.Rows = append(p.Rows, s.queueRowOf(p.basePage, &sm, ops, today))
+		p.Rows = append(p.Rows, s.queueRowOf(p.basePage, &sm, ops.names, today))
 	}
 	p.Filters = q.values(false).Encode()
 	if next != "" {
@@ -293,9 +304,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.CSVURL = "/ufficio/pratiche/esporta.csv?" + q.values(false).Encode()
 	p.XLSXURL = "/ufficio/pratiche/esporta.xlsx?" + q.values(false).Encode()
-	if p.Assignees, err = s.assignees(ctx, e, q.Office, 0); err != nil {
-		return err
-	}
+	p.Assignees = ops.assignees(e.ID, q.Office, 0)
 	return s.render(w, r, http.StatusOK, "office/queue", &p)
 }
 
@@ -353,18 +362,23 @@ func officePraticaURL(id pratica.ID) string {
 	return "/ufficio/pratiche/" + strconv.FormatInt(int64(id), 10)
 }
 
-// operatorNames maps the ente's operators to their names, for assignees,
-// timelines and messages.
-func (s *Server) operatorNames(ctx context.Context, ente tenant.ID) (map[identity.OperatorID]string, error) {
+// staff is the ente's operators, read once per page: their names for
+// assignees, timelines and messages, and the list to assign from.
+type staff struct {
+	ops   []*identity.Operator
+	names map[identity.OperatorID]string
+}
+
+func (s *Server) staff(ctx context.Context, ente tenant.ID) (staff, error) {
 	ops, err := identity.ListOperators(ctx, s.db, ente)
 	if err != nil {
-		return nil, err
+		return staff{}, err
 	}
-	out := make(map[identity.OperatorID]string, len(ops))
+	st := staff{ops: ops, names: make(map[identity.OperatorID]string, len(ops))}
 	for _, o := range ops {
-		out[o.ID] = o.Name
+		st.names[o.ID] = o.Name
 	}
-	return out, nil
+	return st, nil
 }
 
 // canHandle reports whether op, were they signed in, could work on the
@@ -381,18 +395,14 @@ func canHandle(e tenant.ID, op *identity.Operator, office int64) bool {
 
 // assignees lists the operators a pratica of office may be assigned to,
 // selected marking the current assignee.
-func (s *Server) assignees(ctx context.Context, e *tenant.Ente, office int64, selected identity.OperatorID) ([]choiceView, error) {
-	ops, err := identity.ListOperators(ctx, s.db, e.ID)
-	if err != nil {
-		return nil, err
-	}
+func (st staff) assignees(e tenant.ID, office int64, selected identity.OperatorID) []choiceView {
 	var out []choiceView
-	for _, o := range ops {
-		if canHandle(e.ID, o, office) {
+	for _, o := range st.ops {
+		if canHandle(e, o, office) {
 			out = append(out, choiceView{Value: strconv.FormatInt(int64(o.ID), 10), Label: o.Name, Selected: o.ID == selected})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // assignee reads the operator chosen in a form and checks that they may
@@ -427,100 +437,6 @@ func bulkFlash(p basePage, v url.Values) string {
 		msg += " " + p.T("bo.bulk.refused", refused)
 	}
 	return msg
-}
-
-// maxBulk bounds the pratiche of one bulk action: a page of the queue.
-const maxBulk = 500
-
-// queueBulk is POST /ufficio/pratiche/azioni: take in charge, or assign,
-// every selected pratica. Each is checked and changed on its own, in its own
-// transaction, so that one pratica that moved meanwhile does not stop the
-// others; the page then says how many were done and how many refused.
-func (s *Server) queueBulk(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	e := enteFrom(ctx)
-	pr := principalFrom(ctx)
-	if len(queueOffices(pr, e)) == 0 {
-		return apperr.Errorf(apperr.Forbidden, "operator %d sees no office's queue", pr.Operator.ID)
-	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.Errorf(apperr.Invalid, "bulk: %w", err)
-	}
-	back, err := url.ParseQuery(r.PostForm.Get("filtri"))
-	if err != nil {
-		return apperr.Errorf(apperr.Invalid, "bulk: filters: %w", err)
-	}
-	q, err := parseQueueParams(back)
-	if err != nil {
-		return err
-	}
-	ids := r.PostForm["id"]
-	if len(ids) == 0 || len(ids) > maxBulk {
-		return apperr.Errorf(apperr.Invalid, "bulk: %d pratiche selected", len(ids))
-	}
-	action := r.PostForm.Get("azione")
-	if action != "prendi" && action != "assegna" {
-		return apperr.Errorf(apperr.Invalid, "bulk: unknown action %q", action)
-	}
-	me := pr.Operator.ID
-	now := s.now()
-	done, refused := 0, 0
-	for _, raw := range ids {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n <= 0 {
-			refused++
-			continue
-		}
-		id := pratica.ID(n)
-		p, err := pratica.Get(ctx, s.db, e.ID, id)
-		if apperr.Is(err, apperr.NotFound) {
-			refused++
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if p.State == pratica.Draft || !pr.Can(identity.HandlePratica, praticaResource(e.ID, p)) {
-			refused++
-			continue
-		}
-		to := me
-		if action == "assegna" {
-			if to, err = s.assignee(ctx, e, p.Office, r.PostForm.Get("operatore")); err != nil {
-				refused++
-				continue
-			}
-		}
-		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			act, detail := auditTakenInCharge, "bulk"
-			if action == "prendi" {
-				_, err = pratica.TakeInCharge(ctx, tx, e.ID, id, me, now)
-			} else {
-				_, err = pratica.Assign(ctx, tx, e.ID, id, me, to, now)
-				act, detail = auditAssigned, "bulk, to "+operatorSubject(to)
-			}
-			if err != nil {
-				return err
-			}
-			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(me), Action: act,
-				Subject: praticaSubject(id), Outcome: audit.Success, Detail: detail}, now)
-		})
-		switch kind := apperr.KindOf(err); {
-		case err == nil:
-			done++
-		case kind == apperr.Conflict || kind == apperr.Forbidden || kind == apperr.Invalid || kind == apperr.NotFound:
-			refused++
-		default:
-			return err
-		}
-	}
-	v := q.values(false)
-	v.Set("ok", "bulk")
-	v.Set("fatte", strconv.Itoa(done))
-	v.Set("rifiutate", strconv.Itoa(refused))
-	http.Redirect(w, r, "/ufficio/pratiche?"+v.Encode(), http.StatusSeeOther)
-	return nil
 }
 
 // praticaResource is what a permission check on p concerns.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -231,4 +232,98 @@ func outcomeLetter(e *tenant.Ente, office string) func(pratica.LetterData) ([]by
 			Motivation: paragraphs(d.Motivation), Signer: d.OperatorName, SignerRole: letterSignerRole,
 		})
 	}
+}
+
+// maxBulk bounds the pratiche of one bulk action: a page of the queue.
+const maxBulk = 500
+
+// queueBulk is POST /ufficio/pratiche/azioni: take in charge, or assign,
+// every selected pratica. Each is checked and changed on its own, in its own
+// transaction, so that one pratica that moved meanwhile does not stop the
+// others; the page then says how many were done and how many refused.
+func (s *Server) queueBulk(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	if _, err := requireQueue(r); err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.Errorf(apperr.Invalid, "bulk: %w", err)
+	}
+	back, err := url.ParseQuery(r.PostForm.Get("filtri"))
+	if err != nil {
+		return apperr.Errorf(apperr.Invalid, "bulk: filters: %w", err)
+	}
+	q, err := parseQueueParams(back)
+	if err != nil {
+		return err
+	}
+	ids := r.PostForm["id"]
+	if len(ids) == 0 || len(ids) > maxBulk {
+		return apperr.Errorf(apperr.Invalid, "bulk: %d pratiche selected", len(ids))
+	}
+	action := r.PostForm.Get("azione")
+	if action != "prendi" && action != "assegna" {
+		return apperr.Errorf(apperr.Invalid, "bulk: unknown action %q", action)
+	}
+	me := pr.Operator.ID
+	now := s.now()
+	done, refused := 0, 0
+	for _, raw := range ids {
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n <= 0 {
+			refused++
+			continue
+		}
+		id := pratica.ID(n)
+		p, err := pratica.Get(ctx, s.db, e.ID, id)
+		if apperr.Is(err, apperr.NotFound) {
+			refused++
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if p.State == pratica.Draft || !pr.Can(identity.HandlePratica, praticaResource(e.ID, p)) {
+			refused++
+			continue
+		}
+		to := me
+		if action == "assegna" {
+			if to, err = s.assignee(ctx, e, p.Office, r.PostForm.Get("operatore")); err != nil {
+				refused++
+				continue
+			}
+		}
+		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			act, detail := auditTakenInCharge, "bulk"
+			if action == "prendi" {
+				_, err = pratica.TakeInCharge(ctx, tx, e.ID, id, me, now)
+			} else {
+				_, err = pratica.Assign(ctx, tx, e.ID, id, me, to, now)
+				act, detail = auditAssigned, "bulk, to "+operatorSubject(to)
+			}
+			if err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(me), Action: act,
+				Subject: praticaSubject(id), Outcome: audit.Success, Detail: detail}, now)
+		})
+		switch kind := apperr.KindOf(err); {
+		case err == nil:
+			done++
+		case kind == apperr.Conflict || kind == apperr.Forbidden || kind == apperr.Invalid || kind == apperr.NotFound:
+			refused++
+		default:
+			return err
+		}
+	}
+	v := q.values(false)
+	v.Set("ok", "bulk")
+	v.Set("fatte", strconv.Itoa(done))
+	v.Set("rifiutate", strconv.Itoa(refused))
+	http.Redirect(w, r, "/ufficio/pratiche?"+v.Encode(), http.StatusSeeOther)
+	return nil
 }

@@ -160,10 +160,11 @@ func (s *Server) renderOfficePratica(w http.ResponseWriter, r *http.Request, sta
 	}
 	pg.Term = termText(pg.basePage, p.Term)
 	pg.Badge, pg.BadgeClass = termBadge(pg.basePage, p.TermStatus(today), p.Due, today)
-	ops, err := s.operatorNames(ctx, e.ID)
+	st, err := s.staff(ctx, e.ID)
 	if err != nil {
 		return err
 	}
+	ops := st.names
 	pg.Assignee = ops[p.Assignee]
 	c, err := identity.GetCitizen(ctx, s.db, e.ID, p.Citizen)
 	if err != nil {
@@ -226,9 +227,7 @@ func (s *Server) renderOfficePratica(w http.ResponseWriter, r *http.Request, sta
 	pg.Actions.Decide = decidable && pr.Can(identity.DecidePratica, res)
 	pg.Actions.DecideHeadOnly = decidable && !pg.Actions.Decide
 	if pg.Actions.Assign {
-		if pg.Actions.Assignees, err = s.assignees(ctx, e, p.Office, p.Assignee); err != nil {
-			return err
-		}
+		pg.Actions.Assignees = st.assignees(e.ID, p.Office, p.Assignee)
 	}
 	for _, f := range []string{"message", "note", "outcome", "motivation", "operator", "reason"} {
 		if msg := pg.Form.Err[f]; msg != "" {

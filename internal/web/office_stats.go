@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // The statistics of the pratiche, for the office (GET /ufficio/statistiche,
@@ -141,7 +143,7 @@ func (s *Server) serviceRows(p basePage, st *pratica.Statistics) []serviceRow {
 			average: days(ss.Average), p90: days(ss.P90), share: ss.WithinTermShare(), hasTerm: ss.WithTerm > 0,
 			Within: "–"}
 		if ss.WithTerm > 0 {
-			r.Within = formatPercent(p.Lang, ss.WithinTermShare()) + " (" + strconv.Itoa(ss.WithinTerm) + "/" + strconv.Itoa(ss.WithTerm) + ")"
+			r.Within = formatPercent(ss.WithinTermShare()) + " (" + strconv.Itoa(ss.WithinTerm) + "/" + strconv.Itoa(ss.WithTerm) + ")"
 		}
 		return r
 	}
@@ -159,6 +161,20 @@ func (s *Server) serviceRows(p basePage, st *pratica.Statistics) []serviceRow {
 		out = append(out, row(p.T("bo.stats.total"), st.Overall, "–"))
 	}
 	return out
+}
+
+// figures computes the ente's statistics for the period and the per-service
+// rows and charts that the office's and the public page both show.
+func (s *Server) figures(ctx context.Context, ente tenant.ID, p basePage, from, to time.Time) (*pratica.Statistics, []serviceRow, []chart, error) {
+	st, err := pratica.Stats(ctx, s.db, ente, from, to)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows := s.serviceRows(p, st)
+	if len(rows) == 0 {
+		return st, nil, nil, nil
+	}
+	return st, rows, []chart{timesChart(p, rows), withinChart(p, rows)}, nil
 }
 
 // timesChart draws each service's average and 90th-percentile processing
@@ -207,7 +223,7 @@ func withinChart(p basePage, rows []serviceRow) chart {
 		y += barLabel
 		c.Bars = append(c.Bars, chartBar{X: barLeft, Y: y, W: plotW, H: barRow - 6, Class: "chart-track"},
 			chartBar{X: barLeft, Y: y, W: r.share * plotW, H: barRow - 6, Class: "chart-c", Title: r.Service + ": " + r.Within})
-		c.Texts = append(c.Texts, chartText{X: barLeft + plotW + 6, Y: y + 12, Text: formatPercent(p.Lang, r.share), Anchor: "start", Class: "chart-value"})
+		c.Texts = append(c.Texts, chartText{X: barLeft + plotW + 6, Y: y + 12, Text: formatPercent(r.share), Anchor: "start", Class: "chart-value"})
 		y += barRow + 6
 	}
 	c.Height = int(y) + chartTop
@@ -261,20 +277,19 @@ type monthRow struct {
 func (s *Server) statsShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
-	pr := principalFrom(ctx)
-	if len(queueOffices(pr, e)) == 0 {
-		return apperr.Errorf(apperr.Forbidden, "operator %d sees no office's statistics", pr.Operator.ID)
+	if _, err := requireQueue(r); err != nil {
+		return err
 	}
 	period := r.URL.Query().Get("periodo")
 	from, to, err := parsePeriod(period, s.now())
 	if err != nil {
 		return err
 	}
-	st, err := pratica.Stats(ctx, s.db, e.ID, from, to)
+	p := statsPage{basePage: s.base(r, "bo.stats.title")}
+	st, services, charts, err := s.figures(ctx, e.ID, p.basePage, from, to)
 	if err != nil {
 		return err
 	}
-	p := statsPage{basePage: s.base(r, "bo.stats.title")}
 	p.Breadcrumb = []crumb{{p.T("office.title"), "/ufficio"}}
 	p.Period = p.T("bo.stats.period", from.Format("01/2006"), to.AddDate(0, 0, -1).Format("01/2006"))
 	for _, v := range statsPeriods {
@@ -285,10 +300,7 @@ func (s *Server) statsShow(w http.ResponseWriter, r *http.Request) error {
 			Submitted: m.Submitted, Accepted: m.Accepted, Rejected: m.Rejected, Withdrawn: m.Withdrawn})
 	}
 	p.MonthsChart = monthsChart(p.basePage, st.Months)
-	p.Services = s.serviceRows(p.basePage, st)
-	if len(p.Services) > 0 {
-		p.Charts = []chart{timesChart(p.basePage, p.Services), withinChart(p.basePage, p.Services)}
-	}
+	p.Services, p.Charts = services, charts
 	return s.render(w, r, http.StatusOK, "office/stats", &p)
 }
 
@@ -306,7 +318,7 @@ func formatDays(lang i18n.Lang, d time.Duration) string {
 }
 
 // formatPercent writes a share as a whole percentage.
-func formatPercent(_ i18n.Lang, share float64) string {
+func formatPercent(share float64) string {
 	return strconv.Itoa(int(math.Round(share*100))) + "%"
 }
 

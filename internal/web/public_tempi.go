@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/sportello/sportello/internal/pratica"
 )
 
 // tempiPage is the public page "Tempi medi dei procedimenti" (D.Lgs.
@@ -25,19 +23,14 @@ func (s *Server) tempiShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := pratica.Stats(ctx, s.db, e.ID, from, to)
-	if err != nil {
+	p := tempiPage{basePage: s.base(r, "bo.public.title")}
+	if _, p.Services, p.Charts, err = s.figures(ctx, e.ID, p.basePage, from, to); err != nil {
 		return err
 	}
-	p := tempiPage{basePage: s.base(r, "bo.public.title")}
 	p.Section = "management"
 	p.Rating = true
 	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("section.amministrazione.title"), "/amministrazione"}}
 	p.Period = p.T("bo.public.period", monthName(p.Lang, from.Month())+" "+from.Format("2006"),
 		monthName(p.Lang, to.AddDate(0, 0, -1).Month())+" "+to.AddDate(0, 0, -1).Format("2006"))
-	p.Services = s.serviceRows(p.basePage, st)
-	if len(p.Services) > 0 {
-		p.Charts = []chart{timesChart(p.basePage, p.Services), withinChart(p.basePage, p.Services)}
-	}
 	return s.render(w, r, http.StatusOK, "public/tempi", &p)
 }
