@@ -99,21 +99,39 @@ func ForEnte(ctx context.Context, q db.Querier, ente tenant.ID, shipped *Catalog
 	if len(own) == 0 {
 		return shipped, nil
 	}
-	c := &Catalog{bySlug: map[string]*Service{}}
-	for _, s := range shipped.services {
+	return shipped.with(own), nil
+}
+
+// With returns a copy of the catalogue with svc in place of the service of
+// the same slug (or added): the catalogue a preview renders, without
+// touching the one the site shows.
+func (c *Catalog) With(svc *Service) *Catalog {
+	return c.with(map[string]*Service{svc.Slug: svc})
+}
+
+// with returns a copy of c where own's services replace or join c's.
+func (c *Catalog) with(own map[string]*Service) *Catalog {
+	out := &Catalog{bySlug: make(map[string]*Service, len(c.services)+len(own))}
+	add := func(s *Service) {
+		out.services = append(out.services, s)
+		out.bySlug[s.Slug] = s
+	}
+	for _, s := range c.services {
 		if o, ok := own[s.Slug]; ok {
 			s = o
-			delete(own, o.Slug)
 		}
-		c.services = append(c.services, s)
-		c.bySlug[s.Slug] = s
+		add(s)
 	}
-	for _, s := range own {
-		c.services = append(c.services, s)
-		c.bySlug[s.Slug] = s
+	for slug, s := range own {
+		if _, ok := c.bySlug[slug]; !ok {
+			add(s)
+		}
 	}
-	sort.Slice(c.services, func(i, j int) bool { return c.services[i].Title < c.services[j].Title })
-	return c, nil
+	sort.Slice(out.services, func(i, j int) bool {
+		a, b := out.services[i], out.services[j]
+		return a.Title < b.Title || a.Title == b.Title && a.Slug < b.Slug
+	})
+	return out
 }
 
 // Version returns the exact definition of a service at one version, as a

@@ -134,6 +134,11 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /amministrazione-ente/sessioni":                  {path: "/amministrazione-ente/sessioni", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/sessioni/{id}/termina":    {path: victimSession, want: "LLLLFFFAL"},
 		"GET /amministrazione-ente/registro":                  {path: "/amministrazione-ente/registro", want: "LLLLFFFAL"},
+		// The catalogue: ente administrators only (an empty form is 422).
+		"GET /amministrazione-ente/servizi":                      {path: "/amministrazione-ente/servizi", want: "LLLLFFFAL"},
+		"GET /amministrazione-ente/servizi/{service}":            {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/servizi/{service}/anteprima": {path: "/amministrazione-ente/servizi/cila/anteprima", want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/servizi/{service}":           {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
 
 		// The back office's pratiche: a queue for clerks and heads of some
 		// office (its pratiche only, or 404), decisions for heads only.

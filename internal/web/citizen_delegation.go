@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"net/http"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/identity"
 )
 
@@ -82,8 +84,12 @@ func (s *Server) parseDelegationForm(r *http.Request, p *delegationPage) (identi
 		add("delegate_name", "delegations.error.name")
 	}
 	if f.Scope == "some" {
+		cat, err := s.catalogFor(r.Context(), enteFrom(r.Context()))
+		if err != nil {
+			return in, false
+		}
 		for _, svc := range f.Services {
-			if _, err := s.catalog.Get(svc); err != nil {
+			if _, err := cat.Get(svc); err != nil {
 				return in, false
 			}
 		}
@@ -102,10 +108,15 @@ func (s *Server) parseDelegationForm(r *http.Request, p *delegationPage) (identi
 }
 
 // fillDelegationChoices fills the service checkboxes.
-func (s *Server) fillDelegationChoices(p *delegationPage) {
-	for _, svc := range s.catalog.All() {
+func (s *Server) fillDelegationChoices(ctx context.Context, p *delegationPage) error {
+	cat, err := s.catalogFor(ctx, p.Ente)
+	if err != nil {
+		return err
+	}
+	for _, svc := range cat.All() {
 		p.Services = append(p.Services, choiceView{Value: svc.Slug, Label: svc.Title, Checked: slices.Contains(p.Form.Services, svc.Slug)})
 	}
+	return nil
 }
 
 // delegationsList shows the delegations the citizen gave and received.
@@ -125,21 +136,27 @@ func (s *Server) renderDelegations(w http.ResponseWriter, r *http.Request, statu
 	e := enteFrom(ctx)
 	pr := principalFrom(ctx)
 	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}}
-	s.fillDelegationChoices(p)
+	if err := s.fillDelegationChoices(ctx, p); err != nil {
+		return err
+	}
+	cat, err := s.catalogFor(ctx, e)
+	if err != nil {
+		return err
+	}
 	today := calendar.DateOf(s.now().In(rome))
 	given, err := identity.ListDelegations(ctx, s.db, e.ID, identity.DelegationFilter{Delegator: pr.Citizen.ID})
 	if err != nil {
 		return err
 	}
 	for _, d := range given {
-		p.Given = append(p.Given, s.delegationRow(p.basePage, d, today, d.DelegateName))
+		p.Given = append(p.Given, s.delegationRow(p.basePage, cat, d, today, d.DelegateName))
 	}
 	received, err := identity.ListDelegations(ctx, s.db, e.ID, identity.DelegationFilter{DelegateFiscalCode: pr.Citizen.FiscalCode})
 	if err != nil {
 		return err
 	}
 	for _, d := range received {
-		row := s.delegationRow(p.basePage, d, today, "")
+		row := s.delegationRow(p.basePage, cat, d, today, "")
 		if c, err := identity.GetCitizen(ctx, s.db, e.ID, d.Delegator); err == nil {
 			row.Delegator = c.GivenName + " " + c.FamilyName
 		}
@@ -150,13 +167,13 @@ func (s *Server) renderDelegations(w http.ResponseWriter, r *http.Request, statu
 	return s.render(w, r, status, "citizen/delegations", p)
 }
 
-func (s *Server) delegationRow(p basePage, d *identity.Delegation, today calendar.Date, delegate string) delegationRow {
+func (s *Server) delegationRow(p basePage, cat *catalog.Catalog, d *identity.Delegation, today calendar.Date, delegate string) delegationRow {
 	row := delegationRow{ID: int64(d.ID), Delegate: delegate, Until: d.ValidUntil.In(rome).Format("02/01/2006"),
 		Scope: p.T("delegations.scope.all-short"), Active: d.RevokedAt.IsZero() && !d.ValidUntil.Before(today)}
 	if len(d.Services) > 0 {
 		var names []string
 		for _, slug := range d.Services {
-			if svc, err := s.catalog.Get(slug); err == nil {
+			if svc, err := cat.Get(slug); err == nil {
 				names = append(names, svc.Title)
 			}
 		}

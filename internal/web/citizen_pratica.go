@@ -44,7 +44,21 @@ type stepPage struct {
 // definition returns the service's form, or NotFound when the service
 // cannot be requested online.
 func (s *Server) definition(slug string) (*catalog.Service, *form.Definition, error) {
-	svc, err := s.catalog.Get(slug)
+	return s.definitionIn(s.catalog, slug)
+}
+
+// enteDefinition is definition in the request's ente's catalogue, so that
+// a draft is filed under the version the ente publishes.
+func (s *Server) enteDefinition(r *http.Request, slug string) (*catalog.Service, *form.Definition, error) {
+	cat, err := s.catalogFor(r.Context(), enteFrom(r.Context()))
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.definitionIn(cat, slug)
+}
+
+func (s *Server) definitionIn(cat *catalog.Catalog, slug string) (*catalog.Service, *form.Definition, error) {
+	svc, err := cat.Get(slug)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,7 +77,7 @@ func (s *Server) t(r *http.Request) func(string, ...any) string {
 
 // serviceStart is the first step, the privacy notice, before any draft.
 func (s *Server) serviceStart(w http.ResponseWriter, r *http.Request) error {
-	svc, d, err := s.definition(r.PathValue("service"))
+	svc, d, err := s.enteDefinition(r, r.PathValue("service"))
 	if err != nil {
 		return err
 	}
@@ -84,7 +98,7 @@ func (s *Server) serviceCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	pr := principalFrom(ctx)
-	svc, d, err := s.definition(r.PathValue("service"))
+	svc, d, err := s.enteDefinition(r, r.PathValue("service"))
 	if err != nil {
 		return err
 	}
@@ -156,7 +170,7 @@ func (s *Server) draftStep(r *http.Request) (*pratica.Pratica, *catalog.Service,
 	if p.State != pratica.Draft {
 		return nil, nil, nil, 0, nil, apperr.Errorf(apperr.Conflict, "pratica %d is already %s", p.ID, p.State)
 	}
-	svc, d, err := s.definition(p.Service)
+	svc, d, err := s.enteDefinition(r, p.Service)
 	if err != nil {
 		return nil, nil, nil, 0, nil, err
 	}
@@ -352,7 +366,7 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, praticaURL(p.ID), http.StatusSeeOther)
 		return nil
 	}
-	svc, d, err := s.definition(p.Service)
+	svc, d, err := s.enteDefinition(r, p.Service)
 	if err != nil {
 		return err
 	}

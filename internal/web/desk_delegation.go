@@ -34,7 +34,9 @@ func (s *Server) deskDelegationShow(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) renderDeskDelegation(w http.ResponseWriter, r *http.Request, status int, p *delegationPage, doc string) error {
 	p.Breadcrumb = []crumb{{p.T("office.title"), "/ufficio"}}
-	s.fillDelegationChoices(p)
+	if err := s.fillDelegationChoices(r.Context(), p); err != nil {
+		return err
+	}
 	for _, d := range deskDocTypes {
 		p.DocTypes = append(p.DocTypes, choiceView{Value: string(d.value), Label: p.T(d.key), Selected: doc == string(d.value)})
 	}

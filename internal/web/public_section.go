@@ -81,7 +81,12 @@ func (s *Server) categoryShow(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.Errorf(apperr.NotFound, "category %q: no such category", r.PathValue("category"))
 	}
-	p := categoryPage{basePage: s.base(r, "category."+c.Slug), Category: c, Services: s.catalog.InCategory(c.Slug)}
+	p := categoryPage{basePage: s.base(r, "category."+c.Slug), Category: c}
+	cat, err := s.catalogFor(r.Context(), p.Ente)
+	if err != nil {
+		return err
+	}
+	p.Services = cat.InCategory(c.Slug)
 	p.Section = "all-services"
 	p.Rating = true
 	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("section.servizi.title"), "/servizi"}}
@@ -139,7 +144,11 @@ func (s *Server) searchShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := strings.ToLower(p.Query)
 	if q != "" {
-		for _, svc := range s.catalog.Search(p.Query, func(slug string) string { return p.T("category." + slug) }) {
+		cat, err := s.catalogFor(r.Context(), p.Ente)
+		if err != nil {
+			return err
+		}
+		for _, svc := range cat.Search(p.Query, func(slug string) string { return p.T("category." + slug) }) {
 			p.Results = append(p.Results, sectionCard{Title: svc.Title, Text: p.T("search.kind.service"), URL: "/servizi/" + svc.Slug})
 		}
 		for _, c := range catalog.Categories {

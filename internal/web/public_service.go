@@ -36,7 +36,11 @@ func (s *Server) servicesList(w http.ResponseWriter, r *http.Request) error {
 	if len([]rune(p.Query)) > 200 {
 		return apperr.New(apperr.Invalid, p.T("search.too-long"))
 	}
-	found := s.catalog.Search(p.Query, func(slug string) string { return p.T("category." + slug) })
+	cat, err := s.catalogFor(r.Context(), p.Ente)
+	if err != nil {
+		return err
+	}
+	found := cat.Search(p.Query, func(slug string) string { return p.T("category." + slug) })
 	p.Total = len(found)
 	shown := servicesPageSize
 	if n, err := strconv.Atoi(r.URL.Query().Get("mostra")); err == nil && n > shown {
@@ -74,7 +78,11 @@ type indexEntry struct {
 }
 
 func (s *Server) serviceShow(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.catalog.Get(r.PathValue("service"))
+	cat, err := s.catalogFor(r.Context(), enteFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	svc, err := cat.Get(r.PathValue("service"))
 	if err != nil {
 		return err
 	}

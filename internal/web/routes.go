@@ -124,6 +124,12 @@ func (s *Server) routes() []route {
 		{pattern: "GET /amministrazione-ente/sessioni", h: s.sessionsList, personal: true, audience: operators, perm: identity.EndAnySession},
 		{pattern: "POST /amministrazione-ente/sessioni/{id}/termina", h: s.sessionEnd, personal: true, audience: operators, perm: identity.EndAnySession},
 		{pattern: "GET /amministrazione-ente/registro", h: s.auditList, personal: true, audience: operators, perm: identity.ViewAudit},
+		// The service catalogue, edited by the ente's administrators: the
+		// list, the editor, a preview that stores nothing, the publication.
+		{pattern: "GET /amministrazione-ente/servizi", h: s.catalogList, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "GET /amministrazione-ente/servizi/{service}", h: s.serviceEdit, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/servizi/{service}/anteprima", h: s.servicePreview, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/servizi/{service}", h: s.servicePublish, personal: true, audience: operators, perm: identity.ManageEnte},
 
 		// The back office's pratiche: each office's queue and its exports,
 		// the pratica with the office's actions, the statistics. The office

@@ -84,8 +84,10 @@ type Server struct {
 	metrics *metrics
 	enti    *tenantCache
 	catalog *catalog.Catalog
-	cache   *pageCache
-	handler http.Handler
+	// catalogs are the enti's catalogues (see catalogFor).
+	catalogs catalogCache
+	cache    *pageCache
+	handler  http.Handler
 	// idKeys seals operators' TOTP seeds; nil without a secret key.
 	idKeys *identity.Keys
 	// forms are the online services' forms by service slug.
