@@ -184,14 +184,17 @@ func valuesOf(svc *catalog.Service) serviceValues {
 }
 
 // valuesFrom reads the submitted editor.
-func valuesFrom(r *http.Request) serviceValues {
+func valuesFrom(r *http.Request) (serviceValues, error) {
+	if err := r.ParseForm(); err != nil {
+		return serviceValues{}, apperr.Errorf(apperr.Invalid, "service editor: %w", err)
+	}
 	v := serviceValues{text: map[string]string{}, channels: r.PostForm["channels"]}
 	for _, g := range editGroups {
 		for _, f := range g.fields {
 			v.text[f.id] = strings.TrimSpace(strings.ReplaceAll(r.PostFormValue(f.id), "\r\n", "\n"))
 		}
 	}
-	return v
+	return v, nil
 }
 
 // lines splits a one-item-per-line field, dropping blank lines.
@@ -387,7 +390,10 @@ func (s *Server) submittedService(w http.ResponseWriter, r *http.Request) (*cata
 	if err != nil {
 		return nil, false, err
 	}
-	v := valuesFrom(r)
+	v, err := valuesFrom(r)
+	if err != nil {
+		return nil, false, err
+	}
 	svc, errs := serviceOf(v, cur, offices)
 	if len(errs) == 0 {
 		if err := svc.Validate(); err != nil {
