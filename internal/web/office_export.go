@@ -14,6 +14,7 @@ import (
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/identity"
@@ -114,7 +115,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	pr := principalFrom(ctx)
-	q, _, err := s.resolveQueue(r)
+	q, _, cat, err := s.resolveQueue(r)
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 			if !keep(p) {
 				return nil
 			}
-			cells := s.exportRow(p, plan.citizens[p.Citizen], st.names, lang)
+			cells := s.exportRow(cat, p, plan.citizens[p.Citizen], st.names, lang)
 			if plan.def != nil {
 				a, _ := answersOf(p)
 				for i, v := range plan.def.Flatten(a, plan.maxItems, t, string(lang)) {
@@ -212,7 +213,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 }
 
 // exportRow writes the columns every pratica has.
-func (s *Server) exportRow(p *pratica.Pratica, c *identity.Citizen, ops map[identity.OperatorID]string, lang i18n.Lang) []cell {
+func (s *Server) exportRow(cat *catalog.Catalog, p *pratica.Pratica, c *identity.Citizen, ops map[identity.OperatorID]string, lang i18n.Lang) []cell {
 	name, cf := "", ""
 	if c != nil {
 		name, cf = strings.TrimSpace(c.GivenName+" "+c.FamilyName), c.FiscalCode
@@ -220,7 +221,7 @@ func (s *Server) exportRow(p *pratica.Pratica, c *identity.Citizen, ops map[iden
 	outcome := p.OutcomeDisplay()
 	return []cell{
 		{kind: cellNumber, text: strconv.FormatInt(int64(p.ID), 10)}, textCell(p.ProtocolDisplay()),
-		timeCell(p.SubmittedAt), textCell(s.serviceTitle(p.Service, p.Title)),
+		timeCell(p.SubmittedAt), textCell(serviceTitle(cat, p.Service, p.Title)),
 		textCell(s.text.T(lang, "bo.state."+string(p.State))), textCell(name), textCell(cf),
 		dateCell(p.Due), timeCell(p.DecidedAt), textCell(outcome), textCell(ops[p.Assignee]),
 	}

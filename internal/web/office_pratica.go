@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
@@ -195,29 +196,36 @@ func requireQueue(r *http.Request) ([]tenant.Office, error) {
 }
 
 // resolveQueue checks the filters against what the operator may see and
-// fills in the office: their first when none is asked for.
-func (s *Server) resolveQueue(r *http.Request) (queueParams, []tenant.Office, error) {
-	pr := principalFrom(r.Context())
+// fills in the office: their first when none is asked for. It returns the
+// ente's catalogue too, which the filters are checked against and the
+// pages take the services' titles from.
+func (s *Server) resolveQueue(r *http.Request) (queueParams, []tenant.Office, *catalog.Catalog, error) {
+	ctx := r.Context()
+	pr := principalFrom(ctx)
 	offices, err := requireQueue(r)
 	if err != nil {
-		return queueParams{}, nil, err
+		return queueParams{}, nil, nil, err
 	}
 	q, err := parseQueueParams(r.URL.Query())
 	if err != nil {
-		return queueParams{}, nil, err
+		return queueParams{}, nil, nil, err
 	}
 	if q.Office == 0 {
 		q.Office = offices[0].ID
 	}
 	if !slices.ContainsFunc(offices, func(o tenant.Office) bool { return o.ID == q.Office }) {
-		return queueParams{}, nil, apperr.Errorf(apperr.Forbidden, "operator %d may not see office %d", pr.Operator.ID, q.Office)
+		return queueParams{}, nil, nil, apperr.Errorf(apperr.Forbidden, "operator %d may not see office %d", pr.Operator.ID, q.Office)
+	}
+	cat, err := s.catalogFor(ctx, enteFrom(ctx))
+	if err != nil {
+		return queueParams{}, nil, nil, err
 	}
 	if q.Service != "" {
-		if _, err := s.catalog.Get(q.Service); err != nil {
-			return queueParams{}, nil, apperr.Errorf(apperr.Invalid, "queue: %w", err)
+		if _, err := cat.Get(q.Service); err != nil {
+			return queueParams{}, nil, nil, apperr.Errorf(apperr.Invalid, "queue: %w", err)
 		}
 	}
-	return q, offices, nil
+	return q, offices, cat, nil
 }
 
 // queuePage is an office's queue.
@@ -252,7 +260,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	pr := principalFrom(ctx)
-	q, offices, err := s.resolveQueue(r)
+	q, offices, cat, err := s.resolveQueue(r)
 	if err != nil {
 		return err
 	}
@@ -278,7 +286,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Services = append(p.Services, choiceView{Value: "", Label: p.T("bo.filter.any-service")})
 	office := officeByID(e, q.Office)
-	for _, svc := range s.catalog.All() {
+	for _, svc := range cat.All() {
 		if svc.Office == office.Slug || svc.Slug == q.Service {
 			p.Services = append(p.Services, choiceView{Value: svc.Slug, Label: svc.Title, Selected: svc.Slug == q.Service})
 		}
@@ -291,7 +299,7 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 		p.DueDays = append(p.DueDays, choiceView{Value: strconv.Itoa(q.DueDays), Label: p.T("bo.filter.due-within", q.DueDays), Selected: true})
 	}
 	for _, sm := range rows {
-		p.Rows = append(p.Rows, s.queueRowOf(p.basePage, &sm, ops.names, today))
+		p.Rows = append(p.Rows, queueRowOf(p.basePage, cat, &sm, ops.names, today))
 	}
 	p.Filters = q.values(false).Encode()
 	if next != "" {
@@ -309,9 +317,9 @@ func (s *Server) queueShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 // queueRowOf writes one row of the queue.
-func (s *Server) queueRowOf(p basePage, sm *pratica.Summary, ops map[identity.OperatorID]string, today calendar.Date) queueRow {
+func queueRowOf(p basePage, cat *catalog.Catalog, sm *pratica.Summary, ops map[identity.OperatorID]string, today calendar.Date) queueRow {
 	row := queueRow{ID: int64(sm.ID), URL: officePraticaURL(sm.ID), Protocol: sm.ProtocolDisplay(),
-		Service: s.serviceTitle(sm.Service, sm.Title), Citizen: sm.CitizenName,
+		Service: serviceTitle(cat, sm.Service, sm.Title), Citizen: sm.CitizenName,
 		State: p.T("bo.state." + string(sm.State)), Assign: ops[sm.Assignee]}
 	if !sm.Due.IsZero() {
 		row.Due = sm.Due.In(rome).Format("02/01/2006")
@@ -338,10 +346,10 @@ func termBadge(p basePage, st pratica.TermStatus, due, today calendar.Date) (str
 	return "", ""
 }
 
-// serviceTitle is the catalogue's title of a service, or fallback when the
-// service has left the catalogue.
-func (s *Server) serviceTitle(slug, fallback string) string {
-	if svc, err := s.catalog.Get(slug); err == nil {
+// serviceTitle is the ente's catalogue's title of a service, or fallback
+// when the service has left the catalogue.
+func serviceTitle(cat *catalog.Catalog, slug, fallback string) string {
+	if svc, err := cat.Get(slug); err == nil {
 		return svc.Title
 	}
 	return cmp.Or(fallback, slug)

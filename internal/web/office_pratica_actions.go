@@ -163,7 +163,10 @@ func (s *Server) decide(c *actionCall) (audit.Action, string, error) {
 		return "", "", err
 	}
 	if cit != nil {
-		m := s.praticaMail(c, cit, "decided", "bo.mail.decided")
+		m, err := s.praticaMail(c, cit, "decided", "bo.mail.decided")
+		if err != nil {
+			return "", "", err
+		}
 		in.Jobs, in.Mail = s.opt.Jobs, &m
 	}
 	detail := "rejected"
@@ -188,19 +191,26 @@ func (s *Server) notify(c *actionCall, kind, key string) error {
 	if err != nil || cit == nil {
 		return err
 	}
-	_, err = mail.Queue(c.ctx, c.tx, s.opt.Jobs, s.praticaMail(c, cit, kind, key), c.now)
+	m, err := s.praticaMail(c, cit, kind, key)
+	if err == nil {
+		_, err = mail.Queue(c.ctx, c.tx, s.opt.Jobs, m, c.now)
+	}
 	return err
 }
 
 // praticaMail is a notification about the pratica: it names the request
 // and points to the personal area, where the citizen reads the details (an
 // e-mail carries no motivation or message text, which may be personal).
-func (s *Server) praticaMail(c *actionCall, cit *identity.Citizen, kind, key string) mail.Message {
-	title := s.serviceTitle(c.p.Service, c.p.Title)
+func (s *Server) praticaMail(c *actionCall, cit *identity.Citizen, kind, key string) (mail.Message, error) {
+	cat, err := s.catalogFor(c.ctx, c.e)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	title := serviceTitle(cat, c.p.Service, c.p.Title)
 	return mail.Message{Ente: c.e.ID, To: cit.Email, Kind: "pratica-" + kind, Ref: praticaSubject(c.p.ID),
 		Subject: s.mailText(key+".subject", c.p.ProtocolDisplay(), title),
 		Text: s.mailText(key+".text", cit.GivenName, title, c.p.ProtocolDisplay(),
-			s.origin(c.r)+praticaURL(c.p.ID), c.e.Name)}
+			s.origin(c.r)+praticaURL(c.p.ID), c.e.Name)}, nil
 }
 
 // letterSignerRole is who signs an outcome letter: only heads decide.

@@ -145,7 +145,11 @@ func (s *Server) renderOfficePratica(w http.ResponseWriter, r *http.Request, sta
 	e := enteFrom(ctx)
 	pr := principalFrom(ctx)
 	pg.basePage = s.base(r, "")
-	pg.Title = s.serviceTitle(p.Service, p.Title)
+	cat, err := s.catalogFor(ctx, e)
+	if err != nil {
+		return err
+	}
+	pg.Title = serviceTitle(cat, p.Service, p.Title)
 	pg.Breadcrumb = []crumb{{pg.T("office.title"), "/ufficio"}, {pg.T("bo.queue.title"), "/ufficio/pratiche?ufficio=" + strconv.FormatInt(p.Office, 10)}}
 	pg.ID, pg.Protocol, pg.Outcome, pg.Service = int64(p.ID), p.ProtocolDisplay(), p.OutcomeDisplay(), pg.Title
 	pg.State = pg.T("bo.state." + string(p.State))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/catalog"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
@@ -133,9 +134,9 @@ type serviceRow struct {
 	hasTerm             bool
 }
 
-// serviceRows turns the statistics into rows with the catalogue's titles
-// and legal terms, the ente's total last.
-func (s *Server) serviceRows(p basePage, st *pratica.Statistics) []serviceRow {
+// serviceRows turns the statistics into rows with the ente's catalogue's
+// titles and legal terms, the ente's total last.
+func serviceRows(p basePage, cat *catalog.Catalog, st *pratica.Statistics) []serviceRow {
 	var out []serviceRow
 	row := func(title string, ss pratica.ServiceStats, term string) serviceRow {
 		r := serviceRow{Service: title, Decided: strconv.Itoa(ss.Decided), Term: term,
@@ -149,7 +150,7 @@ func (s *Server) serviceRows(p basePage, st *pratica.Statistics) []serviceRow {
 	}
 	for _, ss := range st.Services {
 		title, term := ss.Service, "–"
-		if svc, err := s.catalog.Get(ss.Service); err == nil {
+		if svc, err := cat.Get(ss.Service); err == nil {
 			title = svc.Title
 			if svc.TermDays > 0 {
 				term = termText(p, pratica.Term{Days: svc.TermDays, Working: svc.TermWorkingDays})
@@ -165,12 +166,16 @@ func (s *Server) serviceRows(p basePage, st *pratica.Statistics) []serviceRow {
 
 // figures computes the ente's statistics for the period and the per-service
 // rows and charts that the office's and the public page both show.
-func (s *Server) figures(ctx context.Context, ente tenant.ID, p basePage, from, to time.Time) (*pratica.Statistics, []serviceRow, []chart, error) {
-	st, err := pratica.Stats(ctx, s.db, ente, from, to)
+func (s *Server) figures(ctx context.Context, e *tenant.Ente, p basePage, from, to time.Time) (*pratica.Statistics, []serviceRow, []chart, error) {
+	st, err := pratica.Stats(ctx, s.db, e.ID, from, to)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rows := s.serviceRows(p, st)
+	cat, err := s.catalogFor(ctx, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows := serviceRows(p, cat, st)
 	if len(rows) == 0 {
 		return st, nil, nil, nil
 	}
@@ -286,7 +291,7 @@ func (s *Server) statsShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := statsPage{basePage: s.base(r, "bo.stats.title")}
-	st, services, charts, err := s.figures(ctx, e.ID, p.basePage, from, to)
+	st, services, charts, err := s.figures(ctx, e, p.basePage, from, to)
 	if err != nil {
 		return err
 	}

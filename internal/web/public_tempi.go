@@ -24,7 +24,7 @@ func (s *Server) tempiShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := tempiPage{basePage: s.base(r, "bo.public.title")}
-	if _, p.Services, p.Charts, err = s.figures(ctx, e.ID, p.basePage, from, to); err != nil {
+	if _, p.Services, p.Charts, err = s.figures(ctx, e, p.basePage, from, to); err != nil {
 		return err
 	}
 	p.Section = "management"

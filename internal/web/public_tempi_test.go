@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sportello/sportello/internal/catalog"
 )
 
 func TestTempiMediPage(t *testing.T) {
@@ -60,5 +63,29 @@ func TestTempiMediWithoutDecisions(t *testing.T) {
 	res, body := get(t, s, "localhost", "/tempi-medi-dei-procedimenti")
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "non si è ancora conclusa nessuna richiesta") {
 		t.Errorf("status %d; an empty year is not explained", res.StatusCode)
+	}
+}
+
+// The pages name services as the ente publishes them, not as shipped.
+func TestOfficePagesUseTheEntesCatalogue(t *testing.T) {
+	env := newOfficeEnv(t)
+	env.seedStats(t)
+	svc, err := env.s.catalog.Get("accesso-agli-atti")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := *svc
+	mine.Title, mine.TermDays = "Accesso ai documenti del Comune", 20
+	if _, err := catalog.Publish(context.Background(), env.d, env.ente, env.s.catalog, &mine, int64(env.head), testNow); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/ufficio/pratiche?stato=tutte", "/ufficio/statistiche", "/tempi-medi-dei-procedimenti"} {
+		_, body := env.get(t, env.clerk, path)
+		if !strings.Contains(body, "Accesso ai documenti del Comune") || strings.Contains(body, svc.Title) {
+			t.Errorf("%s does not use the ente's title", path)
+		}
+	}
+	if _, body := get(t, env.s, "localhost", "/tempi-medi-dei-procedimenti"); !strings.Contains(body, "20 giorni") {
+		t.Error("the public page does not show the ente's legal term")
 	}
 }
