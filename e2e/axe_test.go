@@ -75,6 +75,7 @@ func TestAccessibility(t *testing.T) {
 		{path: "/note-legali"},
 		{path: "/accessibilita"},
 		{path: "/cerca?q=anagrafe"},
+		{path: "/tempi-medi-dei-procedimenti"},
 		{path: "/area-personale"},
 		{path: "/pagina-che-non-esiste", status: http.StatusNotFound},
 		{name: "rating-open", path: "/", then: func(t *testing.T, ctx context.Context) {

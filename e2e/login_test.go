@@ -179,3 +179,46 @@ func waitMatch(t *testing.T, ctx context.Context, expr string) {
 	}
 	t.Fatalf("the tab is at %s, want a path matching %s", eval[string](t, ctx, `location.href`), expr)
 }
+
+// TestOfficePages logs the head of Edilizia privata in and checks the back
+// office's pages with axe.
+func TestOfficePages(t *testing.T) {
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("read the vendored axe-core: %v", err)
+	}
+	s := newSite(t)
+	ctx0 := context.Background()
+	e, err := tenant.BySlug(ctx0, s.DB, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := identity.NewKeys(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	head := demo.Operators()[2]
+	ctx := s.tab(t)
+	s.open(t, ctx, "/operatori/accedi", 200)
+	do(t, ctx, "type the password",
+		chromedp.SendKeys(chromedp.CSS(`#username`), head.Username),
+		chromedp.SendKeys(chromedp.CSS(`#password`), head.Password),
+		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
+	)
+	waitPath(t, ctx, "/operatori/accedi/codice")
+	code, err := totp.GenerateCode(head.TOTPSecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "type the code", chromedp.SendKeys(chromedp.CSS(`#code`), code), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitPath(t, ctx, "/ufficio")
+	for _, path := range []string{"/ufficio/pratiche", "/ufficio/statistiche"} {
+		s.open(t, ctx, path, 200)
+		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", path, len(vs), formatViolations(vs))
+		}
+	}
+}
