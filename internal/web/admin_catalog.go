@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -285,7 +286,7 @@ func serviceOf(v serviceValues, cur *catalog.Service, offices []tenant.Office) (
 	if !known {
 		errs["office"] = "catadmin.error.office"
 	}
-	switch svc.TermDays, err = strconv.Atoi(cmpOr(t["term_days"], "0")); {
+	switch svc.TermDays, err = strconv.Atoi(cmp.Or(t["term_days"], "0")); {
 	case err != nil || svc.TermDays < 0 || svc.TermDays > 3650:
 		errs["term_days"] = "catadmin.error.term-days"
 	case svc.TermDays == 0 && (svc.TermWorkingDays || svc.SilentAssent):
@@ -295,14 +296,6 @@ func serviceOf(v serviceValues, cur *catalog.Service, offices []tenant.Office) (
 		errs["fee"] = "catadmin.error.fee"
 	}
 	return &svc, errs
-}
-
-// cmpOr returns s, or def when s is empty.
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // editedService finds the service named in the path in the ente's

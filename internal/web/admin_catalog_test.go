@@ -9,13 +9,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/catalog"
+	"github.com/sportello/sportello/internal/db/testdb"
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // catalogEnv is the access fixture with the public page cache off, so
@@ -330,4 +335,61 @@ func FuzzParseEuro(f *testing.F) {
 			t.Fatalf("parseEuro(%q) = %d, which formats to %q and reads back as %d, %v", s, cents, formatEuro(cents), back, err)
 		}
 	})
+}
+
+// The ente's catalogue is cached like the ente: a publication through
+// another instance shows within the TTL, one through this instance at once.
+func TestCatalogCacheAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	d := testdb.Open(t)
+	if _, err := demo.Seed(ctx, d, testNow); err != nil {
+		t.Fatal(err)
+	}
+	now := testNow
+	s, err := New(Options{DB: d, Now: func() time.Time { return now }, PageCacheTTL: -1, TenantCacheTTL: 5 * time.Second,
+		SecretKey: []byte("test-only-secret-key-32-bytes!!!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tenant.BySlug(ctx, d, "ala")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := identity.CreateOperator(ctx, d, e.ID, identity.OperatorInput{Username: "admin", Name: "Admin", Email: "a@example.org",
+		Password: "una-password-lunga-admin", Grants: []identity.Grant{{Role: identity.RoleAdmin}}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := identity.SeedTOTP(ctx, d, s.idKeys, e.ID, op.ID, "JBSWY3DPEHPK3PXPJBSWY3DP"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := identity.StartSession(ctx, d, e.ID, identity.OperatorSubject(op.ID), identity.SessionInput{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cila := shippedService(t, "cila")
+	title := func() string {
+		_, body := get(t, s, "localhost", "/servizi/cila")
+		return parse(t, body).Find(`[data-element="service-title"]`).Text()
+	}
+	var got []string
+	got = append(got, title())
+	other := *cila
+	other.Title = "Pubblicata da un'altra istanza"
+	if _, err := catalog.Publish(ctx, d, e.ID, s.catalog, &other, int64(op.ID), now); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, title())
+	now = now.Add(6 * time.Second)
+	got = append(got, title())
+	form := formOf(cila)
+	form.Set("title", "Pubblicata da questa istanza")
+	if res, _ := postForm(t, s, "/amministrazione-ente/servizi/cila", form, &http.Cookie{Name: operatorCookie, Value: token}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: status %d", res.StatusCode)
+	}
+	got = append(got, title())
+	want := []string{cila.Title, cila.Title, "Pubblicata da un'altra istanza", "Pubblicata da questa istanza"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("titles mismatch (-want +got):\n%s", diff)
+	}
 }
