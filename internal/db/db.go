@@ -85,11 +85,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so two transactions
 	// never deadlock upgrading a read lock; busy_timeout makes writers queue.
+	// The pragmas run in order on every new connection: busy_timeout comes
+	// first, so that switching a fresh file to WAL (which needs a moment of
+	// exclusive access) waits for another process opening it at the same
+	// time instead of failing with SQLITE_BUSY.
 	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
-	v.Add("_pragma", "busy_timeout(10000)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
 	dsn := "file:" + path + "?" + v.Encode()
@@ -103,9 +107,21 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
 	sqldb.SetConnMaxIdleTime(0)
-	if err := sqldb.PingContext(ctx); err != nil {
-		sqldb.Close()
-		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	// Switching a fresh file to WAL needs exclusive access for a moment,
+	// and SQLite reports SQLITE_BUSY at once (without its busy handler) when
+	// another process is doing the same: instances starting together on
+	// one new file retry for a few seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = sqldb.PingContext(ctx)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) || ctx.Err() != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return &DB{DB: sqldb, Engine: SQLite, Path: path}, nil
 }
