@@ -78,10 +78,7 @@ func keysRotate(ctx context.Context, cfg *config.Config, slug string, now time.T
 		return err
 	}
 	origin := strings.TrimRight(cfg.BaseURL, "/")
-	org := spid.Organization{Name: e.Name, DisplayName: e.Name, URL: origin + "/", IPACode: e.IPACode,
-		Municipality: e.Belfiore, Locality: strings.TrimPrefix(e.Name, "Comune di "), Email: e.Email,
-		Phone: strings.ReplaceAll(e.Phone, " ", "")}
-	_, cert, err := spid.KeyStore{MasterKey: cfg.SecretKey}.Rotate(ctx, d, e.ID, org, origin+"/spid/metadata", now)
+	_, cert, err := spid.KeyStore{MasterKey: cfg.SecretKey}.Rotate(ctx, d, e.ID, spid.OrganizationOf(e, origin), origin+"/spid/metadata", now)
 	if err != nil {
 		return err
 	}

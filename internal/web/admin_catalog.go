@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -475,7 +476,7 @@ func (s *Server) servicePublish(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.forgetCatalog(e.ID)
-	http.Redirect(w, r, "/amministrazione-ente/servizi?ok=pubblicato&servizio="+urlQueryEscape(svc.Slug), http.StatusSeeOther)
+	http.Redirect(w, r, "/amministrazione-ente/servizi?ok=pubblicato&servizio="+url.QueryEscape(svc.Slug), http.StatusSeeOther)
 	return nil
 }
 

@@ -271,7 +271,7 @@ func (s *Server) origin(r *http.Request) string {
 func RequestOrigin(trustProxy bool) func(*http.Request) string {
 	return func(r *http.Request) string {
 		scheme := "http"
-		if r.TLS != nil || trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		if requestIsHTTPS(r, trustProxy) {
 			scheme = "https"
 		}
 		return scheme + "://" + r.Host

@@ -28,11 +28,7 @@ func (s *Server) serviceProvider(r *http.Request, e *tenant.Ente, p spid.Profile
 		entityID = origin + "/cie/metadata"
 		attrs = []string{"fiscalNumber", "name", "familyName", "dateOfBirth"}
 	}
-	org := spid.Organization{
-		Name: e.Name, DisplayName: e.Name, URL: origin + "/",
-		IPACode: e.IPACode, Municipality: e.Belfiore, Locality: strings.TrimPrefix(e.Name, "Comune di "),
-		Email: e.Email, Phone: strings.ReplaceAll(e.Phone, " ", ""),
-	}
+	org := spid.OrganizationOf(e, origin)
 	keys := spid.KeyStore{MasterKey: s.opt.SecretKey}
 	key, cert, err := keys.Current(r.Context(), s.db, e.ID, org, entityID, now)
 	if err != nil {
@@ -160,10 +156,17 @@ func (s *Server) spidSLO(w http.ResponseWriter, r *http.Request) error {
 		idp *spid.IdP
 		sp  *spid.SP
 	)
+	// One service provider per profile: building one reads and unseals the
+	// ente's key, which need not happen once per listed IdP.
+	sps := map[spid.Profile]*spid.SP{}
 	for _, cand := range s.identityProviders(r) {
-		csp, err := s.serviceProvider(r, e, cand.Profile, now)
-		if err != nil {
-			return err
+		csp, ok := sps[cand.Profile]
+		if !ok {
+			var err error
+			if csp, err = s.serviceProvider(r, e, cand.Profile, now); err != nil {
+				return err
+			}
+			sps[cand.Profile] = csp
 		}
 		if lr, err := csp.ParseLogoutRequest(r, cand, now); err == nil {
 			req, idp, sp = lr, cand, csp

@@ -3,9 +3,7 @@ package web
 import (
 	"database/sql"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -45,7 +43,7 @@ func (s *Server) praticheList(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, sm := range list {
 		row := praticaRow{URL: praticaURL(sm.ID), Title: sm.Title, State: p.T("pratica.state." + string(sm.State)),
-			Protocol: protocolText(sm.ProtocolYear, sm.ProtocolNumber), Date: formatTime(sm.UpdatedAt)}
+			Protocol: sm.ProtocolDisplay(), Date: formatTime(sm.UpdatedAt)}
 		if !sm.Due.IsZero() {
 			row.Due = sm.Due.In(rome).Format("02/01/2006")
 		}
@@ -56,22 +54,6 @@ func (s *Server) praticheList(w http.ResponseWriter, r *http.Request) error {
 		p.Rows = append(p.Rows, row)
 	}
 	return s.render(w, r, http.StatusOK, "citizen/pratiche", &p)
-}
-
-// protocolText shows a protocol number, or "" when none.
-func protocolText(year int, n int64) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(year) + "/" + padNumber(n)
-}
-
-func padNumber(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for len(s) < 7 {
-		s = "0" + s
-	}
-	return s
 }
 
 // praticaPage is one pratica for the citizen: state, next step, due date,
@@ -153,7 +135,7 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, f := range p.Attachments {
 		pg.Documents = append(pg.Documents, documentRow{Name: f.Name, Kind: pg.T("pratica.doc." + string(f.Kind)),
-			URL: praticaURL(p.ID) + "/documenti/" + strconv.FormatInt(f.ID, 10), Size: humanSize(f.Size), SHA256: f.SHA256})
+			URL: praticaURL(p.ID) + "/documenti/" + strconv.FormatInt(f.ID, 10), Size: attachment.SizeLabel(f.Size), SHA256: f.SHA256})
 	}
 	events, err := pratica.Events(ctx, s.db, e.ID, p.ID)
 	if err != nil {
@@ -180,17 +162,6 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "citizen/pratica", &pg)
 }
 
-// humanSize writes a byte count for people.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatInt(n>>10, 10) + " kB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
-}
-
 // praticaDocument sends one of the pratica's files, always as a download.
 func (s *Server) praticaDocument(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.ownPratica(r)
@@ -203,35 +174,19 @@ func (s *Server) praticaDocument(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, f := range p.Attachments {
 		if f.ID == id {
-			return s.sendBlob(w, r, f.Name, f.SHA256)
+			return s.sendBlob(w, r, f)
 		}
 	}
 	return apperr.Errorf(apperr.NotFound, "pratica %d has no document %d", p.ID, id)
 }
 
-// sendBlob streams a stored document as an attachment: never rendered by
-// the browser, whatever its bytes.
-func (s *Server) sendBlob(w http.ResponseWriter, r *http.Request, name, sha string) error {
+// sendBlob sends one of a pratica's stored files as a download only
+// (attachment.Serve: never rendered by the browser, whatever its bytes).
+func (s *Server) sendBlob(w http.ResponseWriter, r *http.Request, a pratica.Attachment) error {
 	if s.opt.Blobs == nil {
 		return apperr.New(apperr.Unavailable, "")
 	}
-	k, err := blob.ParseKey(sha)
-	if err != nil {
-		return apperr.Errorf(apperr.NotFound, "document %q: %w", sha, err)
-	}
-	rc, err := s.opt.Blobs.Open(r.Context(), k)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", contentDisposition(name))
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "private, no-store")
-	_, err = copyBody(w, rc)
-	return err
+	return attachment.Serve(w, r, s.opt.Blobs, attachment.File{Name: a.Name, MIME: a.MIME, Size: a.Size, SHA256: blob.Key(a.SHA256)})
 }
 
 // praticaWithdraw withdraws a pratica the citizen filed, while the state
@@ -253,29 +208,6 @@ func (s *Server) praticaWithdraw(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, praticaURL(p.ID), http.StatusSeeOther)
 	return nil
-}
-
-// contentDisposition names a download for every browser: an ASCII
-// fallback and the UTF-8 name (RFC 6266, RFC 5987).
-func contentDisposition(name string) string {
-	ascii := make([]byte, 0, len(name))
-	for _, r := range name {
-		switch {
-		case r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '/' || r > 0x7e:
-			ascii = append(ascii, '_')
-		default:
-			ascii = append(ascii, byte(r))
-		}
-	}
-	if len(ascii) == 0 {
-		ascii = []byte("documento")
-	}
-	return `attachment; filename="` + string(ascii) + `"; filename*=UTF-8''` + url.PathEscape(name)
-}
-
-// copyBody streams a document to the response.
-func copyBody(w http.ResponseWriter, rc io.Reader) (int64, error) {
-	return io.Copy(w, rc)
 }
 
 // messageFiles is what a citizen may attach to a message or to the answer

@@ -148,11 +148,12 @@ func (s *Server) secure(next http.Handler, crossSite []string) http.Handler {
 
 // isHTTPS reports whether the browser reached us over TLS, directly or
 // through a trusted load balancer.
-func (s *Server) isHTTPS(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return s.opt.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+func (s *Server) isHTTPS(r *http.Request) bool { return requestIsHTTPS(r, s.opt.TrustProxy) }
+
+// requestIsHTTPS is isHTTPS for code that has no Server (the test IdPs'
+// base URL).
+func requestIsHTTPS(r *http.Request, trustProxy bool) bool {
+	return r.TLS != nil || trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // wrap adapts one route's handler: it finds the ente (unless the route is

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/attachment"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/catalog"
@@ -181,7 +182,7 @@ func (s *Server) queueExport(w http.ResponseWriter, r *http.Request, format expo
 	name := fmt.Sprintf("pratiche-%s-%s.%s", officeByID(e, q.Office).Slug, today, format.ext)
 	h := w.Header()
 	h.Set("Content-Type", format.contentType)
-	h.Set("Content-Disposition", contentDisposition(name))
+	h.Set("Content-Disposition", attachment.ContentDisposition(name))
 	h.Set("X-Content-Type-Options", "nosniff")
 	sw := format.writer(w)
 	err = sw.header(labels)

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"image/png"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -72,7 +73,7 @@ func (s *Server) operatorLoginCreate(w http.ResponseWriter, r *http.Request) err
 		return s.render(w, r, http.StatusUnauthorized, "office/login", &p)
 	}
 	s.setCookie(w, r, secondFactorCookie, s.secondFactorToken(e.ID, op.ID, now), secondFactorTTL, http.SameSiteStrictMode)
-	http.Redirect(w, r, "/operatori/accedi/codice?next="+urlQueryEscape(p.Next), http.StatusSeeOther)
+	http.Redirect(w, r, "/operatori/accedi/codice?next="+url.QueryEscape(p.Next), http.StatusSeeOther)
 	return nil
 }
 

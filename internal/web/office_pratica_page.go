@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/attachment"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/form"
@@ -275,7 +276,7 @@ func termText(p basePage, t pratica.Term) string {
 }
 
 func officeDoc(p basePage, id pratica.ID, a pratica.Attachment) officeDocument {
-	return officeDocument{Name: a.Name, Kind: p.T("bo.doc." + string(a.Kind)), Size: humanSize(a.Size),
+	return officeDocument{Name: a.Name, Kind: p.T("bo.doc." + string(a.Kind)), Size: attachment.SizeLabel(a.Size),
 		SHA256: a.SHA256, When: formatTime(a.CreatedAt),
 		URL: officePraticaURL(id) + "/documenti/" + strconv.FormatInt(a.ID, 10)}
 }
@@ -323,7 +324,7 @@ func (s *Server) praticaDocumentOffice(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
-		return s.sendBlob(w, r, a.Name, a.SHA256)
+		return s.sendBlob(w, r, a)
 	}
 	return apperr.Errorf(apperr.NotFound, "pratica %d has no document %d", p.ID, doc)
 }

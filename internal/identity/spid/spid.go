@@ -15,7 +15,10 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // Level is a SPID authentication level, 1 to 3; CIE's SAML profile uses the
@@ -104,6 +107,18 @@ type Organization struct {
 	// Email is a non-personal address of the office running the service;
 	// Phone is +39… without spaces, optional.
 	Email, Phone string
+}
+
+// OrganizationOf describes an ente as its metadata and certificate name
+// it, for the site at origin (scheme://host): the serving SP and the key
+// rotation command must agree, or a rotated certificate would name another
+// organisation.
+func OrganizationOf(e *tenant.Ente, origin string) Organization {
+	return Organization{
+		Name: e.Name, DisplayName: e.Name, URL: origin + "/",
+		IPACode: e.IPACode, Municipality: e.Belfiore, Locality: strings.TrimPrefix(e.Name, "Comune di "),
+		Email: e.Email, Phone: strings.ReplaceAll(e.Phone, " ", ""),
+	}
 }
 
 // SP is one ente's service provider: everything needed to build and check
