@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -13,9 +12,6 @@ import (
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/logging"
 )
-
-// hour is the window of the hourly rate limits.
-const hour = time.Hour
 
 // audit appends e to the ente's audit log inside tx, with the request's id
 // and the client's address, so that the audited change and its record
@@ -88,7 +84,3 @@ func humanDuration(d time.Duration, lang i18n.Lang) string {
 	}
 	return strconv.Itoa(n) + " ore"
 }
-
-// urlQueryEscape is url.QueryEscape, named for the handlers that build
-// redirects.
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
@@ -190,13 +191,17 @@ func (s *Server) contactUpdate(w http.ResponseWriter, r *http.Request) error {
 	if kind != identity.ContactEmail && kind != identity.ContactPhone {
 		return apperr.New(apperr.Invalid, "")
 	}
-	if ok, _, err := identity.Allow(ctx, s.db, e.ID, "contact-code:"+strconv.FormatInt(int64(pr.Citizen.ID), 10), 5, hour, now); err != nil {
+	// Every code sends a message: five an hour per citizen.
+	ok, retry, err := identity.Allow(ctx, s.db, e.ID, "contact-code:"+strconv.FormatInt(int64(pr.Citizen.ID), 10), 5, time.Hour, now)
+	if err != nil {
 		return err
-	} else if !ok {
-		return apperr.New(apperr.TooMany, s.text.T(langFrom(ctx), "oplogin.throttled", "1 h"))
+	}
+	if !ok {
+		lang := langFrom(ctx)
+		return apperr.New(apperr.TooMany, s.text.T(lang, "profile.contacts.throttled", humanDuration(retry, lang)))
 	}
 	var code string
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		code, err = identity.StartContactCheck(ctx, tx, e.ID, pr.Citizen.ID, kind, r.PostFormValue("value"), now)
 		if err != nil {

@@ -375,9 +375,19 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("pratica %d: answers: %w", p.ID, err)
 	}
 	now := s.now()
-	if _, errs := d.Validate(a, calendar.DateOf(now.In(rome))); len(errs) > 0 {
-		first := d.Steps()[1]
-		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, first, a, errs, s.t(r)("pratica.incomplete"), "")
+	today := calendar.DateOf(now.In(rome))
+	if _, errs := d.Validate(a, today); len(errs) > 0 {
+		// Show the first step with a mistake, with its own errors, so that
+		// every link of the error summary lands on a field of the page.
+		for _, st := range d.Steps() {
+			if st == form.StepPrivacy || st == form.StepSummary || st == form.StepSend {
+				continue
+			}
+			if _, stepErrs := d.ForStep(st).Validate(a, today); len(stepErrs) > 0 {
+				return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, st, a, stepErrs, s.t(r)("pratica.incomplete"), "")
+			}
+		}
+		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, d.Steps()[1], a, errs, s.t(r)("pratica.incomplete"), "")
 	}
 	if s.opt.Blobs == nil {
 		return apperr.New(apperr.Unavailable, "")
@@ -410,9 +420,6 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		}, now)
 		return err
 	})
-	if apperr.Is(err, apperr.Invalid) && token == "" {
-		return apperr.New(apperr.Invalid, "")
-	}
 	if err != nil {
 		return err
 	}

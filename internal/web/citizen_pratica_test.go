@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
@@ -309,4 +311,37 @@ func TestFileAServiceWithAFee(t *testing.T) {
 	if !strings.Contains(page, "In attesa di pagamento") {
 		t.Errorf("the pratica page does not say it awaits payment")
 	}
+}
+
+// TestSendingAnIncompleteDraftShowsTheStepToFix: the first step with a
+// mistake is shown, so that the error summary's links land on its fields.
+func TestSendingAnIncompleteDraftShowsTheStepToFix(t *testing.T) {
+	s, _, _, _, cookie := citizenServer(t)
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Blobs = blobs
+	res, _ := postForm(t, s, "/area-personale/richiesta/accesso-agli-atti", url.Values{"privacy": {"1"}}, cookie)
+	step := res.Header.Get("Location")
+	res, body := postForm(t, s, step, url.Values{"_action": {"next"}, "nome": {"Mario"}, "cognome": {"Rossi"},
+		"codice_fiscale": {"RSSMRA80A01A116Q"}, "email": {"mario.rossi@example.org"}, "qualita": {"diretto_interessato"}}, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("general data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	send := strings.TrimSuffix(step, "/dati-generali") + "/invio"
+	res, body = postForm(t, s, send, url.Values{"token": {"t1"}}, cookie)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("sending an incomplete draft: status %d", res.StatusCode)
+	}
+	doc := parse(t, body)
+	if doc.Find(`[name="motivazione"]`).Length() == 0 {
+		t.Errorf("the page shown is not the service data step")
+	}
+	doc.Find(`#form-errors a`).Each(func(_ int, a *goquery.Selection) {
+		href, _ := a.Attr("href")
+		if doc.Find(href).Length() == 0 {
+			t.Errorf("the error link %s lands on no field of the page", href)
+		}
+	})
 }
