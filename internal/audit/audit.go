@@ -12,8 +12,6 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -23,6 +21,7 @@ import (
 	"unicode"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/chain"
 	"github.com/sportello/sportello/internal/tenant"
 )
 
@@ -114,9 +113,8 @@ type Event struct {
 	Hash         string
 }
 
-// Genesis is the previous hash of each ente's first event: a fixed value,
-// so that a chain can be checked from its start without outside state.
-const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+// Genesis is the previous hash of each ente's first event.
+const Genesis = chain.Genesis
 
 // Field limits keep rows small and discourage using Detail as a dump.
 const (
@@ -262,13 +260,5 @@ func (e *Event) computeHash() string {
 		e.Detail,
 		e.PreviousHash,
 	}
-	buf := make([]byte, 0, 512)
-	for _, f := range fields {
-		buf = strconv.AppendInt(buf, int64(len(f)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, f...)
-		buf = append(buf, '\n')
-	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:])
+	return chain.Hash(fields[:]...)
 }

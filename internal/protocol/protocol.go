@@ -7,8 +7,6 @@
 package protocol
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/chain"
 	"github.com/sportello/sportello/internal/tenant"
 )
 
@@ -38,9 +37,8 @@ type Number int64
 // register promises so that numbers sort and read alike all year.
 func (n Number) String() string { return fmt.Sprintf("%07d", int64(n)) }
 
-// Genesis is the previous hash of each year's first entry: a fixed value, so
-// that a chain can be checked from its start without any outside state.
-const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+// Genesis is the previous hash of each year's first entry.
+const Genesis = chain.Genesis
 
 // Entry is one line of the register; Register and Annul fill in the year,
 // number, time and hashes, the caller the rest.
@@ -146,11 +144,7 @@ func (e *Entry) computeHash() string {
 		e.CreatedBy,
 		e.PreviousHash,
 	}
-	h := sha256.New()
-	for _, f := range fields {
-		fmt.Fprintf(h, "%d:%s\n", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return chain.Hash(fields...)
 }
 
 // rome is where the year of a registration is decided: an entry at 00:30 on
