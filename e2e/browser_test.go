@@ -71,10 +71,7 @@ func newSite(t *testing.T) *site {
 	var srv *web.Server
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
-	idps, err := web.NewTestIdPs(web.RequestOrigin(false))
-	if err != nil {
-		t.Fatalf("build the test IdPs: %v", err)
-	}
+	idps := web.NewTestIdPs(web.RequestOrigin(false))
 	// The real clock: the test IdP stamps its SAML messages with it, and
 	// the service provider checks them against its own.
 	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir())

@@ -174,9 +174,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		}
 		// The simulators take their address from each request, as the
 		// service provider does, so the demo works on any host and port.
-		if testIdPs, err = web.NewTestIdPs(web.RequestOrigin(cfg.TrustProxy)); err != nil {
-			return err
-		}
+		testIdPs = web.NewTestIdPs(web.RequestOrigin(cfg.TrustProxy))
 	}
 
 	opts := web.Options{

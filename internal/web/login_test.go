@@ -46,10 +46,7 @@ func newLoginEnv(t *testing.T) *loginEnv {
 	var s *Server
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
-	idps, err := NewTestIdPs(func(*http.Request) string { return ts.URL })
-	if err != nil {
-		t.Fatal(err)
-	}
+	idps := NewTestIdPs(func(*http.Request) string { return ts.URL })
 	s, err = New(Options{DB: d, TenantCacheTTL: -1, Version: "test", TestIdPs: idps,
 		SecretKey: []byte("test-only-secret-key-32-bytes!!!")})
 	if err != nil {

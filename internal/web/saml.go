@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/x509"
 	"net/http"
+	"sync"
 
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/sim/spididp"
@@ -13,26 +14,50 @@ import (
 const simPrefix = "/_sim/"
 
 // TestIdPs are the built-in SPID and CIE test identity providers, mounted
-// at /_sim/spid and /_sim/cie when the configuration allows them.
+// at /_sim/spid and /_sim/cie when the configuration allows them. They are
+// made at their first use: each generates an RSA key pair, which would
+// otherwise add a few hundred milliseconds to every start of the demo.
 type TestIdPs struct {
-	SPID, CIE *spididp.IdP
+	origin    func(*http.Request) string
+	once      sync.Once
+	spid, cie *spididp.IdP
+	err       error
 }
 
-// NewTestIdPs makes both simulators; each takes its entity ID from the
+// NewTestIdPs prepares both simulators; each takes its entity ID from the
 // request's origin, as the service provider does, so that the demo works on
 // whatever host and port it is reached.
-func NewTestIdPs(origin func(*http.Request) string) (*TestIdPs, error) {
-	s, err := spididp.New(spididp.Config{Profile: spididp.SPID,
-		BaseURL: func(r *http.Request) string { return origin(r) + simPrefix + "spid" }})
-	if err != nil {
-		return nil, err
-	}
-	c, err := spididp.New(spididp.Config{Profile: spididp.CIE,
-		BaseURL: func(r *http.Request) string { return origin(r) + simPrefix + "cie" }})
-	if err != nil {
-		return nil, err
-	}
-	return &TestIdPs{SPID: s, CIE: c}, nil
+func NewTestIdPs(origin func(*http.Request) string) *TestIdPs {
+	return &TestIdPs{origin: origin}
+}
+
+// get makes the simulators once and returns them.
+func (t *TestIdPs) get() (spidIdP, cieIdP *spididp.IdP, err error) {
+	t.once.Do(func() {
+		if t.spid, t.err = spididp.New(spididp.Config{Profile: spididp.SPID,
+			BaseURL: func(r *http.Request) string { return t.origin(r) + simPrefix + "spid" }}); t.err != nil {
+			return
+		}
+		t.cie, t.err = spididp.New(spididp.Config{Profile: spididp.CIE,
+			BaseURL: func(r *http.Request) string { return t.origin(r) + simPrefix + "cie" }})
+	})
+	return t.spid, t.cie, t.err
+}
+
+// handler serves one simulator, made on the first request.
+func (t *TestIdPs) handler(profile spid.Profile) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, c, err := t.get()
+		if err != nil {
+			http.Error(w, "test identity provider unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if profile == spid.CIE {
+			c.ServeHTTP(w, r)
+			return
+		}
+		s.ServeHTTP(w, r)
+	})
 }
 
 // testIdPEntry describes a simulator the way the registry file describes a
@@ -53,8 +78,12 @@ func (s *Server) identityProviders(r *http.Request) []*spid.IdP {
 	out := make([]*spid.IdP, 0, len(s.opt.IdPs)+2)
 	out = append(out, s.opt.IdPs...)
 	if t := s.opt.TestIdPs; t != nil {
-		out = append(out, testIdPEntry(r, t.SPID, "Sportello Test IdP (SPID demo)", spid.SPID))
-		out = append(out, testIdPEntry(r, t.CIE, "Sportello Test IdP (CIE demo)", spid.CIE))
+		if sp, cie, err := t.get(); err == nil {
+			out = append(out, testIdPEntry(r, sp, "Sportello Test IdP (SPID demo)", spid.SPID))
+			out = append(out, testIdPEntry(r, cie, "Sportello Test IdP (CIE demo)", spid.CIE))
+		} else {
+			s.log.ErrorContext(r.Context(), "test identity providers", "err", err)
+		}
 	}
 	return out
 }

@@ -178,7 +178,7 @@ func New(opt Options) (*Server, error) {
 	if t := opt.TestIdPs; t != nil {
 		// Both the folder and the bare entity ID (the IdP's metadata URL,
 		// which must not redirect).
-		for name, h := range map[string]http.Handler{"spid": t.SPID, "cie": t.CIE} {
+		for name, h := range map[string]http.Handler{"spid": t.handler(spid.SPID), "cie": t.handler(spid.CIE)} {
 			mux.Handle(simPrefix+name+"/", http.StripPrefix(simPrefix+name, h))
 			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
 		}
