@@ -31,16 +31,13 @@ type tab struct {
 	Current    bool
 }
 
-// areaTabs are the sections of the personal area (Modello Comuni): the
-// later services fill them; the Scrivania gathers the latest of each.
+// areaTabs are the sections of the personal area (Modello Comuni) that
+// exist so far; Messaggi, Pagamenti, Documenti and Appuntamenti join when
+// their services do, rather than as links that lead nowhere.
 func areaTabs(p basePage, current string) []tab {
 	items := []struct{ key, url string }{
 		{"area.tab.desk", "/area-personale"},
-		{"area.tab.messages", "/area-personale#messaggi"},
-		{"area.tab.pratiche", "/area-personale#pratiche"},
-		{"area.tab.payments", "/area-personale#pagamenti"},
-		{"area.tab.documents", "/area-personale#documenti"},
-		{"area.tab.appointments", "/area-personale#appuntamenti"},
+		{"area.tab.pratiche", "/area-personale/pratiche"},
 	}
 	out := make([]tab, 0, len(items))
 	for _, it := range items {
