@@ -21,14 +21,40 @@ import (
 // auto-submitted forms, which no single navigation response covers).
 func waitPath(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
+	waitFor(t, ctx, path, func(p string) bool { return p == path })
+}
+
+// waitSuffix waits until the tab's path ends with suffix.
+func waitSuffix(t *testing.T, ctx context.Context, suffix string) {
+	t.Helper()
+	waitFor(t, ctx, "a path ending in "+suffix, func(p string) bool { return strings.HasSuffix(p, suffix) })
+}
+
+// waitMatch waits until the tab's path matches the regular expression.
+func waitMatch(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	re := regexp.MustCompile(expr)
+	waitFor(t, ctx, "a path matching "+expr, re.MatchString)
+}
+
+// waitFor polls the loaded page's path until ok accepts it. An evaluation
+// that fails because the page is navigating away is not an error: the next
+// poll sees the new page.
+func waitFor(t *testing.T, ctx context.Context, want string, ok func(path string) bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	last := ""
 	for time.Now().Before(deadline) {
-		if eval[string](t, ctx, `location.pathname`) == path && eval[string](t, ctx, `document.readyState`) == "complete" {
-			return
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" ? location.pathname : ""`))
+		if err == nil && p != "" {
+			if ok(p) {
+				return
+			}
+			last = p
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("the tab is at %s, want %s", eval[string](t, ctx, `location.href`), path)
+	t.Fatalf("the tab is at %s, want %s", last, want)
 }
 
 // toTestIdP goes from the login page to the SPID test IdP's page, with the
@@ -151,33 +177,6 @@ func TestOperatorLogin(t *testing.T) {
 			t.Error("the audit page does not say the chain is intact")
 		}
 	}
-}
-
-// waitSuffix waits until the tab's path ends with suffix.
-func waitSuffix(t *testing.T, ctx context.Context, suffix string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.HasSuffix(eval[string](t, ctx, `location.pathname`), suffix) && eval[string](t, ctx, `document.readyState`) == "complete" {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the tab is at %s, want a path ending in %s", eval[string](t, ctx, `location.href`), suffix)
-}
-
-// waitMatch waits until the tab's path matches the regular expression.
-func waitMatch(t *testing.T, ctx context.Context, expr string) {
-	t.Helper()
-	re := regexp.MustCompile(expr)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if re.MatchString(eval[string](t, ctx, `location.pathname`)) && eval[string](t, ctx, `document.readyState`) == "complete" {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the tab is at %s, want a path matching %s", eval[string](t, ctx, `location.href`), expr)
 }
 
 // TestOfficePages logs the head of Edilizia privata in and checks the back

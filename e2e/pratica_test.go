@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,27 +36,27 @@ func TestFileARequestOnline(t *testing.T) {
 	follow(t, ctx, "press Accedi al servizio", chromedp.Click(chromedp.CSS(`[data-element="service-online-access"]`)))
 	waitPath(t, ctx, "/area-personale/richiesta/accesso-agli-atti")
 	check("privacy step")
-	do(t, ctx, "accept the privacy notice", chromedp.Click(chromedp.CSS(`#privacy`)), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	tick(t, ctx, `#privacy`)
+	submitWith(t, ctx, `main form button[type="submit"]`)
 
 	waitSuffix(t, ctx, "/dati-generali")
 	if got := eval[string](t, ctx, `document.querySelector('[name="cognome"]').value`); got == "" {
 		t.Error("the family name is not prefilled from the identity")
 	}
 	check("general data step")
-	do(t, ctx, "say who is asking",
-		chromedp.Click(chromedp.CSS(`input[name="qualita"][value="diretto_interessato"]`)),
-		chromedp.Click(chromedp.CSS(`main form button[name="_action"][value="next"]:not(.visually-hidden)`)))
+	tick(t, ctx, `input[name="qualita"][value="diretto_interessato"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
 	waitSuffix(t, ctx, "/dati-servizio")
 	check("service data step")
 	if eval[int](t, ctx, `document.querySelectorAll('[name="documenti[0].descrizione"]').length`) == 0 {
-		follow(t, ctx, "add a document", chromedp.Click(chromedp.CSS(`button[name="_action"][value="add:documenti"]`)))
+		submitWith(t, ctx, `button[name="_action"][value="add:documenti"]`)
 	}
 	do(t, ctx, "describe the request",
 		chromedp.SendKeys(chromedp.CSS(`[name="documenti[0].descrizione"]`), "Permesso di costruire del vicino"),
-		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."),
-		chromedp.Click(chromedp.CSS(`input[name="modalita"][value="visione"]`)),
-		chromedp.Click(chromedp.CSS(`input[name="dichiarazione"]`)))
-	follow(t, ctx, "go on to the summary", chromedp.Click(chromedp.CSS(`main form button[name="_action"][value="next"]:not(.visually-hidden)`)))
+		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."))
+	tick(t, ctx, `input[name="modalita"][value="visione"]`)
+	tick(t, ctx, `input[name="dichiarazione"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
 	if errs := eval[string](t, ctx, `(document.getElementById('form-errors') || {textContent: ''}).textContent`); errs != "" {
 		t.Fatalf("the service data were refused: %s", errs)
 	}
@@ -63,11 +65,31 @@ func TestFileARequestOnline(t *testing.T) {
 	if !strings.Contains(eval[string](t, ctx, `document.querySelector('main').textContent`), "Permesso di costruire del vicino") {
 		t.Error("the summary does not show the answers")
 	}
-	do(t, ctx, "send", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	submitWith(t, ctx, `main form button[type="submit"]`)
 	waitMatch(t, ctx, `^/area-personale/pratiche/[0-9]+$`)
 	body := eval[string](t, ctx, `document.querySelector('main').textContent`)
 	if !strings.Contains(body, "Numero di protocollo") || !strings.Contains(body, "/000000") {
 		t.Errorf("the pratica page does not show the protocol number:\n%s", body)
 	}
 	check("pratica page")
+}
+
+// tick checks a radio button or a checkbox. A click at the input's centre
+// can land on Bootstrap Italia's styled label of a neighbour; the input's
+// own click() is what a keyboard user's Space does.
+func tick(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if !eval[bool](t, ctx, `(() => { const i = document.querySelector(`+strconv.Quote(sel)+`); i.click(); return i.checked })()`) {
+		t.Fatalf("%s is not checked after a click", sel)
+	}
+}
+
+// submitWith submits the page's form with the button sel (its name and
+// value go with the form, as with a click) and waits for the next page.
+func submitWith(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	js := `document.querySelector(` + strconv.Quote(sel) + `).click()`
+	if _, err := chromedp.RunResponse(ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
+		t.Fatalf("submit with %s: %v", sel, err)
+	}
 }
