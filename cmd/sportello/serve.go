@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
@@ -70,7 +71,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	}
 	reg := river.NewWorkers()
 	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log),
-		protocol.DailyRegisterJob(reg, d, a.blobs, dailyRegisterPDF, log)}
+		protocol.DailyRegisterJob(reg, d, a.blobs, dailyRegisterPDF, log),
+		pratica.ReceiptSweepJob(reg, d, a.blobs, web.RenderReceipt, log)}
 	var sender mail.Sender
 	switch {
 	case cfg.SMTPURL != "":

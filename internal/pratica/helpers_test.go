@@ -168,12 +168,13 @@ func letter(d pratica.LetterData) ([]byte, error) {
 
 func (f *fixture) submitInput(s side, key string) pratica.SubmitInput {
 	return pratica.SubmitInput{
-		IdempotencyKey: key, Actor: identity.CitizenSubject(s.mario), Calendar: s.cal, Receipt: receipt, Blobs: f.blobs,
+		IdempotencyKey: key, Actor: identity.CitizenSubject(s.mario), Calendar: s.cal,
 		Summary: []pratica.ReceiptLine{{Label: "Nome", Value: "Mario"}},
 	}
 }
 
-// submit submits p at now with a fresh key.
+// submit submits p at now with a fresh key and issues its receipt, as the
+// web flow does.
 func (f *fixture) submit(t testing.TB, s side, id pratica.ID, at time.Time) *pratica.Pratica {
 	t.Helper()
 	var p *pratica.Pratica
@@ -186,6 +187,11 @@ func (f *fixture) submit(t testing.TB, s side, id pratica.ID, at time.Time) *pra
 	if err != nil {
 		t.Fatal(err)
 	}
+	a, err := pratica.IssueReceipt(ctx, f.d, f.blobs, receipt, s.ente, id, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Attachments = append(p.Attachments, *a)
 	return p
 }
 

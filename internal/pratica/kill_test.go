@@ -50,10 +50,10 @@ func TestKillDuringSubmissions(t *testing.T) {
 	ente, first, last := stormDrafts(t, d, 3000)
 	d.Close()
 
-	blobs := t.TempDir()
+	blobDir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStormChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envStormURL+"="+url, fmt.Sprintf("%s=%d", envStormEnte, ente),
-		fmt.Sprintf("%s=%d-%d", envStormIDs, first, last), envStormBlobs+"="+blobs)
+		fmt.Sprintf("%s=%d-%d", envStormIDs, first, last), envStormBlobs+"="+blobDir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -96,6 +96,10 @@ func TestKillDuringSubmissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	blobs, err := blob.NewFS(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, number := range acked {
 		p, err := pratica.Get(ctx, d, ente, id)
 		if err != nil {
@@ -103,6 +107,15 @@ func TestKillDuringSubmissions(t *testing.T) {
 		}
 		if p.State != pratica.Submitted || p.ProtocolNumber != number {
 			t.Errorf("acknowledged pratica %d: state %s, number %d, want submitted with %d", id, p.State, p.ProtocolNumber, number)
+		}
+		// Its receipt is there, or can be issued now from what the
+		// submission recorded (what the receipt job does after a crash).
+		a, err := pratica.IssueReceipt(ctx, d, blobs, receipt, ente, id, t0)
+		if err != nil {
+			t.Fatalf("receipt of acknowledged pratica %d: %v", id, err)
+		}
+		if _, err := blobs.Stat(ctx, blob.Key(a.SHA256)); err != nil {
+			t.Errorf("receipt of pratica %d: document %s: %v", id, a.SHA256, err)
 		}
 	}
 	if err := protocol.Verify(ctx, d, ente, 2026); err != nil {
@@ -198,7 +211,7 @@ func TestStormChild(t *testing.T) {
 		wg.Go(func() {
 			for id := range ids {
 				in := pratica.SubmitInput{IdempotencyKey: fmt.Sprintf("storm-%d", id), Actor: identity.CitizenSubject(identity.CitizenID(citizen)),
-					Calendar: cal, EnteName: "Comune di Ala", Receipt: receipt, Blobs: blobs}
+					Calendar: cal, EnteName: "Comune di Ala"}
 				var p *pratica.Pratica
 				err := d.InTx(ctx, func(tx *sql.Tx) error {
 					var err error
@@ -212,6 +225,12 @@ func TestStormChild(t *testing.T) {
 				mu.Lock()
 				fmt.Fprintf(os.Stdout, "ACK %d %d\n", p.ID, p.ProtocolNumber)
 				mu.Unlock()
+				// Then the receipt, as the web flow does: a kill here
+				// leaves it to be issued later.
+				if _, err := pratica.IssueReceipt(ctx, d, blobs, receipt, ente, id, t0); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		})
 	}

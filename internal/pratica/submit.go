@@ -68,7 +68,11 @@ type ReceiptFile struct {
 // web layer wires (internal/pdf), so that this package stays free of
 // layout.
 type ReceiptData struct {
-	EnteName       string
+	EnteName string
+	// EnteLines are the letterhead's lines under the name (fiscal code,
+	// PEC); VerifyURL is where the citizen finds the pratica online.
+	EnteLines      []string `json:",omitempty"`
+	VerifyURL      string   `json:",omitempty"`
 	Pratica        ID
 	Service        string
 	ServiceVersion int
@@ -98,12 +102,12 @@ type SubmitInput struct {
 	Actor identity.Subject
 	// Calendar is the ente's calendar, for the due date.
 	Calendar *calendar.Calendar
-	// EnteName is printed on the receipt; empty loads it.
-	EnteName string
-	Summary  []ReceiptLine
-	// Receipt renders the ricevuta PDF.
-	Receipt func(ReceiptData) ([]byte, error)
-	Blobs   blob.Store
+	// EnteName is printed on the receipt; empty loads it. EnteLines and
+	// VerifyURL are the receipt's (see ReceiptData).
+	EnteName  string
+	EnteLines []string
+	VerifyURL string
+	Summary   []ReceiptLine
 	// Jobs and Mail queue an optional notification in the same
 	// transaction. Mail cannot quote the protocol number, which does not
 	// exist yet; to quote it, call mail.Queue on the same transaction with
@@ -121,8 +125,8 @@ func (in *SubmitInput) validate() error {
 		return apperr.Errorf(apperr.Invalid, "an idempotency key of 1–200 characters is required")
 	case in.Actor.ID <= 0:
 		return apperr.Errorf(apperr.Invalid, "submitted by nobody")
-	case in.Calendar == nil || in.Receipt == nil || in.Blobs == nil:
-		return apperr.Errorf(apperr.Invalid, "calendar, receipt renderer and blob store are required")
+	case in.Calendar == nil:
+		return apperr.Errorf(apperr.Invalid, "a calendar is required")
 	case in.Mail != nil && in.Jobs == nil:
 		return apperr.Errorf(apperr.Invalid, "a mail needs the jobs client")
 	}
@@ -131,11 +135,18 @@ func (in *SubmitInput) validate() error {
 
 // Submit files a draft, in the caller's transaction, as one unit: it locks
 // the pratica, registers the incoming protocol entry (document hash: Digest),
-// renders the receipt and stores it as a blob and an attachment, moves the
-// pratica to Submitted (AwaitingPayment when it has a fee), computes the due
-// date, writes the event and queues the mail. If anything fails the caller
-// rolls back and nothing remains but possibly the receipt's blob, which no
-// row points to; in particular no protocol number is consumed.
+// records the receipt's content, moves the pratica to Submitted
+// (AwaitingPayment when it has a fee), computes the due date, writes the
+// event and queues the mail. If anything fails the caller rolls back and
+// nothing remains; in particular no protocol number is consumed.
+//
+// The receipt's PDF is rendered after the commit by IssueReceipt, from the
+// content recorded here: rendering takes milliseconds of CPU, and inside
+// the transaction it would hold SQLite's single write lock for all of them
+// (see docs/decisions/0006-receipt-after-commit.md). The caller issues it
+// right after the commit; ReceiptSweepJob issues any a crash left behind.
+// What the citizen is given is fixed at the commit; the PDF is its
+// deterministic rendering.
 //
 // Submit is idempotent: a pratica already submitted with the same key is
 // returned as it is (a double click or a retried POST yields one pratica and
@@ -213,18 +224,14 @@ func submit(ctx context.Context, tx *sql.Tx, ente tenant.ID, id ID, in *SubmitIn
 		EnteName: enteName, Pratica: p.ID, Service: p.Service, ServiceVersion: p.ServiceVersion, ServiceTitle: p.Title,
 		Protocol: entry.Display(), RegisteredAt: inRome(entry.RegisteredAt), CitizenName: fullName(cit),
 		FiscalCode: cit.FiscalCode, Summary: in.Summary, Digest: entry.DocumentSHA256, Term: p.Term, Due: p.Due, Fee: p.Fee,
+		EnteLines: in.EnteLines, VerifyURL: in.VerifyURL,
 	}
 	for _, a := range p.Attachments {
 		if a.Kind == Upload {
 			data.Attachments = append(data.Attachments, ReceiptFile{Name: a.Name, Size: a.Size, SHA256: a.SHA256})
 		}
 	}
-	pdf, err := in.Receipt(data)
-	if err != nil {
-		return nil, fmt.Errorf("render receipt: %w", err)
-	}
-	name := fmt.Sprintf("ricevuta-%d-%07d.pdf", p.ProtocolYear, p.ProtocolNumber)
-	if err := storeDocument(ctx, tx, in.Blobs, p, Receipt, name, pdf, now); err != nil {
+	if err := recordReceipt(ctx, tx, ente, p.ID, data, now); err != nil {
 		return nil, err
 	}
 	if err := save(ctx, tx, p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -37,10 +38,9 @@ func TestSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got pratica.ReceiptData
 	in := f.submitInput(s, "k1")
-	in.Receipt = func(d pratica.ReceiptData) ([]byte, error) { got = d; return receipt(d) }
 	in.Jobs = f.jobs(t)
+	in.EnteLines, in.VerifyURL = []string{"Codice fiscale 00000000000"}, "https://ala.example/area-personale/pratiche"
 	in.Mail = &mail.Message{To: "mario@example.it", Subject: "Pratica ricevuta", Text: "Abbiamo ricevuto la sua pratica.", Kind: "pratica-received"}
 	at := t0.Add(time.Hour)
 	sub, err := f.tx(t, func(tx *sql.Tx) (*pratica.Pratica, error) { return pratica.Submit(ctx, tx, s.ente, p.ID, in, at) })
@@ -71,8 +71,43 @@ func TestSubmit(t *testing.T) {
 	if !entry.RegisteredAt.Equal(stored.SubmittedAt) {
 		t.Errorf("registered at %v, submitted at %v", entry.RegisteredAt, stored.SubmittedAt)
 	}
+	// The submission recorded the receipt's content; the document itself is
+	// issued after the commit.
+	if got := pendingReceipts(t, f, at.Add(time.Hour)); !slices.Equal(got, []pratica.ID{p.ID}) {
+		t.Errorf("pending receipts %v, want [%d]", got, p.ID)
+	}
+	if kinds := attachmentKinds(stored.Attachments); !slices.Equal(kinds, []pratica.AttachmentKind{pratica.Upload}) {
+		t.Errorf("attachments before the receipt is issued: %v", kinds)
+	}
+	content, err := pratica.ReceiptContent(ctx, f.d, s.ente, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got pratica.ReceiptData
+	renders := 0
+	render := func(d pratica.ReceiptData) ([]byte, error) { got = d; renders++; return receipt(d) }
+	issued, err := pratica.IssueReceipt(ctx, f.d, f.blobs, render, s.ente, p.ID, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(*content, got); diff != "" {
+		t.Errorf("rendered data differs from the recorded content (-recorded +rendered):\n%s", diff)
+	}
+	// Issuing again (the job after the request) renders nothing new.
+	again, err := pratica.IssueReceipt(ctx, f.d, f.blobs, render, s.ente, p.ID, at.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renders != 1 || again.ID != issued.ID || again.SHA256 != issued.SHA256 {
+		t.Errorf("second issue: %d renders, attachment %+v, first %+v", renders, again, issued)
+	}
+	if got := pendingReceipts(t, f, at.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("pending receipts after issue: %v", got)
+	}
+	stored = f.get(t, s, p.ID)
 	wantData := pratica.ReceiptData{
-		EnteName: "Comune di ala", Pratica: p.ID, Service: "cambio-residenza", ServiceVersion: 1,
+		EnteName: "Comune di ala", EnteLines: []string{"Codice fiscale 00000000000"},
+		VerifyURL: "https://ala.example/area-personale/pratiche", Pratica: p.ID, Service: "cambio-residenza", ServiceVersion: 1,
 		ServiceTitle: "Dichiarazione di residenza", Protocol: "2026/0000001", CitizenName: "Mario Rossi", FiscalCode: cfMario,
 		Summary:     []pratica.ReceiptLine{{Label: "Nome", Value: "Mario"}},
 		Attachments: []pratica.ReceiptFile{{Name: "documento.pdf", Size: 17, SHA256: string(upload)}},
@@ -237,19 +272,30 @@ func TestConcurrentSubmitsAreGapless(t *testing.T) {
 	}
 }
 
-// TestFailedSubmitLeavesNothing: a receipt renderer that fails rolls back
-// everything, and the next submission takes number 1: no gap.
+// TestFailedSubmitLeavesNothing: a failure at the end of the submission's
+// transaction rolls back everything — protocol entry, receipt content and
+// job, mail — and the next submission takes number 1: no gap.
 func TestFailedSubmitLeavesNothing(t *testing.T) {
 	f := setup(t)
 	s := f.ala
 	p := f.draft(t, s, draftInput(s), t0)
 	in := f.submitInput(s, "k")
-	in.Receipt = func(pratica.ReceiptData) ([]byte, error) { return nil, errBoom }
 	in.Jobs = f.jobs(t)
 	in.Mail = &mail.Message{To: "mario@example.it", Subject: "Ricevuta", Text: "Ricevuta.", Kind: "pratica-received"}
-	_, err := f.tx(t, func(tx *sql.Tx) (*pratica.Pratica, error) { return pratica.Submit(ctx, tx, s.ente, p.ID, in, t0) })
+	err := f.d.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := pratica.Submit(ctx, tx, s.ente, p.ID, in, t0); err != nil {
+			return err
+		}
+		return errBoom // what the caller does next fails
+	})
 	if !errors.Is(err, errBoom) {
-		t.Fatalf("err = %v, want the renderer's", err)
+		t.Fatalf("err = %v, want the caller's", err)
+	}
+	if _, err := pratica.ReceiptContent(ctx, f.d, s.ente, p.ID); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("receipt content after a rollback: %v", err)
+	}
+	if got := pendingReceipts(t, f, t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("pending receipts after a rollback: %v", got)
 	}
 	got := f.get(t, s, p.ID)
 	if got.State != pratica.Draft || got.ProtocolNumber != 0 || len(got.Attachments) != 0 {
@@ -319,5 +365,108 @@ func TestWhoMaySubmit(t *testing.T) {
 			}
 			wantKind(t, err, tc.want)
 		})
+	}
+}
+
+// TestIssueReceipt: a renderer that fails leaves the submission as it is
+// and no document; the next attempt issues it; racing issuers store one.
+func TestIssueReceipt(t *testing.T) {
+	f := setup(t)
+	s := f.ala
+	p := f.draft(t, s, draftInput(s), t0)
+	if _, err := pratica.IssueReceipt(ctx, f.d, f.blobs, receipt, s.ente, p.ID, t0); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("receipt of a draft: err = %v, want NotFound", err)
+	}
+	_, err := f.tx(t, func(tx *sql.Tx) (*pratica.Pratica, error) {
+		return pratica.Submit(ctx, tx, s.ente, p.ID, f.submitInput(s, "k"), t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := func(pratica.ReceiptData) ([]byte, error) { return nil, errBoom }
+	if _, err := pratica.IssueReceipt(ctx, f.d, f.blobs, failing, s.ente, p.ID, t0); !errors.Is(err, errBoom) {
+		t.Errorf("err = %v, want the renderer's", err)
+	}
+	if got := f.get(t, s, p.ID); got.State != pratica.Submitted || len(got.Attachments) != 0 {
+		t.Errorf("after a failed render: state %s, %d attachments", got.State, len(got.Attachments))
+	}
+	// The other ente sees no receipt of this pratica.
+	if _, err := pratica.IssueReceipt(ctx, f.d, f.blobs, receipt, f.avio.ente, p.ID, t0); err == nil {
+		t.Error("another ente issued this pratica's receipt")
+	}
+	var wg sync.WaitGroup
+	got := make([]*pratica.Attachment, 8)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = pratica.IssueReceipt(ctx, f.d, f.blobs, receipt, s.ente, p.ID, t0) })
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatalf("issuer %d: %v", i, errs[i])
+		}
+		if got[i].ID != got[0].ID || got[i].SHA256 != got[0].SHA256 {
+			t.Errorf("issuer %d got %+v, issuer 0 %+v", i, got[i], got[0])
+		}
+	}
+	if kinds := attachmentKinds(f.get(t, s, p.ID).Attachments); !slices.Equal(kinds, []pratica.AttachmentKind{pratica.Receipt}) {
+		t.Errorf("attachments after racing issuers: %v, want one receipt", kinds)
+	}
+}
+
+func attachmentKinds(as []pratica.Attachment) []pratica.AttachmentKind {
+	var out []pratica.AttachmentKind
+	for _, a := range as {
+		out = append(out, a.Kind)
+	}
+	return out
+}
+
+// pendingReceipts lists the pratiche whose receipt is pending before t.
+func pendingReceipts(t *testing.T, f *fixture, before time.Time) []pratica.ID {
+	t.Helper()
+	ps, err := pratica.PendingReceipts(ctx, f.d, before, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []pratica.ID
+	for _, p := range ps {
+		out = append(out, p.Pratica)
+	}
+	return out
+}
+
+// TestReceiptSweep: the sweep issues what a crash left behind, leaves
+// fresh submissions to their request, and survives a failing render.
+func TestReceiptSweep(t *testing.T) {
+	f := setup(t)
+	var ids []pratica.ID
+	for i, s := range []side{f.ala, f.ala, f.avio} {
+		p := f.draft(t, s, draftInput(s), t0)
+		_, err := f.tx(t, func(tx *sql.Tx) (*pratica.Pratica, error) {
+			return pratica.Submit(ctx, tx, s.ente, p.ID, f.submitInput(s, fmt.Sprint("sweep-", i)), t0.Add(time.Duration(i)*time.Minute))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	log := slog.New(slog.DiscardHandler)
+	// 30 seconds after the last submission: the last is still fresh.
+	n, err := pratica.IssuePendingReceipts(ctx, f.d, f.blobs, receipt, log, t0.Add(2*time.Minute+20*time.Second))
+	if err != nil || n != 2 {
+		t.Errorf("first sweep issued %d (err %v), want 2", n, err)
+	}
+	failing := func(pratica.ReceiptData) ([]byte, error) { return nil, errBoom }
+	if n, err := pratica.IssuePendingReceipts(ctx, f.d, f.blobs, failing, log, t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("failing sweep issued %d (err %v), want 0 and no error", n, err)
+	}
+	if n, err := pratica.IssuePendingReceipts(ctx, f.d, f.blobs, receipt, log, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("last sweep issued %d (err %v), want 1", n, err)
+	}
+	for i, s := range []side{f.ala, f.ala, f.avio} {
+		if kinds := attachmentKinds(f.get(t, s, ids[i]).Attachments); !slices.Equal(kinds, []pratica.AttachmentKind{pratica.Receipt}) {
+			t.Errorf("pratica %d: attachments %v, want its receipt", ids[i], kinds)
+		}
 	}
 }

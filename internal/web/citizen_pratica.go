@@ -401,7 +401,8 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := pratica.SubmitInput{
 		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: s.cal, EnteName: e.Name,
-		Summary: summary, Receipt: receiptRenderer(e, s.origin(r)), Blobs: s.opt.Blobs,
+		EnteLines: letterheadLines(e), VerifyURL: s.origin(r) + "/area-personale/pratiche",
+		Summary: summary, Jobs: s.opt.Jobs,
 	}
 	var filed *pratica.Pratica
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -422,6 +423,12 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The submission is committed: the receipt is rendered now, outside
+	// the database's write lock; if this fails, the job queued with the
+	// submission renders it.
+	if _, err := pratica.IssueReceipt(ctx, s.db, s.opt.Blobs, RenderReceipt, e.ID, filed.ID, s.now()); err != nil {
+		s.log.WarnContext(ctx, "receipt left to its job", "pratica", filed.ID, "err", err)
 	}
 	http.Redirect(w, r, praticaURL(filed.ID)+"?inviata=1", http.StatusSeeOther)
 	return nil
@@ -446,26 +453,51 @@ func summaryText(row form.SummaryRow) string {
 	return row.Value
 }
 
-// receiptRenderer adapts internal/pdf's receipt to what pratica.Submit
-// hands over.
-func receiptRenderer(e *tenant.Ente, origin string) func(pratica.ReceiptData) ([]byte, error) {
-	return func(d pratica.ReceiptData) ([]byte, error) {
-		r := pdf.ReceiptData{
-			Letterhead: pdf.Letterhead{Ente: e.Name, Lines: []string{"Codice fiscale " + e.FiscalCode, e.PEC}},
-			Service:    d.ServiceTitle, Pratica: "n. " + strconv.FormatInt(int64(d.Pratica), 10),
-			Protocol: d.Protocol, RegisteredAt: d.RegisteredAt,
-			FiledBy: pdf.Person{Name: d.CitizenName, FiscalCode: d.FiscalCode},
-		}
-		for _, l := range d.Summary {
-			r.Summary = append(r.Summary, pdf.Field{Label: l.Label, Value: l.Value})
-		}
-		for _, f := range d.Attachments {
-			r.Attachments = append(r.Attachments, pdf.Attachment{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
-		}
-		r.Summary = append(r.Summary, pdf.Field{Label: "Impronta SHA-256 dell'istanza", Value: d.Digest})
-		r.VerifyURL = origin + "/area-personale/pratiche"
-		return pdf.Receipt(r)
+// ensureReceipt issues the receipt of a submitted pratica whose receipt is
+// not there yet (its submitting request died after the commit and the job
+// has not run): the citizen never sees a submission without it. A failure
+// is logged; the page shows the pratica without the document, and the job
+// retries.
+func (s *Server) ensureReceipt(r *http.Request, p *pratica.Pratica) {
+	if p.State == pratica.Draft || s.opt.Blobs == nil {
+		return
 	}
+	for _, a := range p.Attachments {
+		if a.Kind == pratica.Receipt {
+			return
+		}
+	}
+	a, err := pratica.IssueReceipt(r.Context(), s.db, s.opt.Blobs, RenderReceipt, p.Ente, p.ID, s.now())
+	if err != nil {
+		s.log.WarnContext(r.Context(), "receipt not issued", "pratica", p.ID, "err", err)
+		return
+	}
+	p.Attachments = append(p.Attachments, *a)
+}
+
+// RenderReceipt is the ricevuta of a submission as internal/pdf lays it
+// out: what pratica.IssueReceipt and its job render.
+func RenderReceipt(d pratica.ReceiptData) ([]byte, error) {
+	r := pdf.ReceiptData{
+		Letterhead: pdf.Letterhead{Ente: d.EnteName, Lines: d.EnteLines},
+		Service:    d.ServiceTitle, Pratica: "n. " + strconv.FormatInt(int64(d.Pratica), 10),
+		Protocol: d.Protocol, RegisteredAt: d.RegisteredAt,
+		FiledBy: pdf.Person{Name: d.CitizenName, FiscalCode: d.FiscalCode},
+	}
+	for _, l := range d.Summary {
+		r.Summary = append(r.Summary, pdf.Field{Label: l.Label, Value: l.Value})
+	}
+	for _, f := range d.Attachments {
+		r.Attachments = append(r.Attachments, pdf.Attachment{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+	}
+	r.Summary = append(r.Summary, pdf.Field{Label: "Impronta SHA-256 dell'istanza", Value: d.Digest})
+	r.VerifyURL = d.VerifyURL
+	return pdf.Receipt(r)
+}
+
+// letterheadLines are the lines under the ente's name on its documents.
+func letterheadLines(e *tenant.Ente) []string {
+	return []string{"Codice fiscale " + e.FiscalCode, e.PEC}
 }
 
 // praticaURL is the address of a pratica's page in the personal area.

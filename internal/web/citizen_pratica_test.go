@@ -177,7 +177,7 @@ func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
 			return err
 		}
 		if _, err = pratica.Submit(ctx, tx, ente, p.ID, pratica.SubmitInput{IdempotencyKey: "k", Actor: identity.CitizenSubject(citizen),
-			Calendar: s.cal, Receipt: func(pratica.ReceiptData) ([]byte, error) { return []byte("%PDF-1.4 test"), nil }, Blobs: blobs}, testNow); err != nil {
+			Calendar: s.cal}, testNow); err != nil {
 			return err
 		}
 		if _, err = pratica.TakeInCharge(ctx, tx, ente, p.ID, op.ID, testNow); err != nil {

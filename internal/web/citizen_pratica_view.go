@@ -107,6 +107,7 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+	s.ensureReceipt(r, p)
 	pg := praticaPage{basePage: s.base(r, ""), Pratica: p, Protocol: p.ProtocolDisplay()}
 	pg.Title = p.Title
 	pg.Breadcrumb = []crumb{{pg.T("nav.home"), "/"}, {pg.T("area.title"), "/area-personale"}, {pg.T("area.tab.pratiche"), "/area-personale/pratiche"}}

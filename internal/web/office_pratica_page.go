@@ -123,6 +123,7 @@ func (s *Server) praticaOfficeShow(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	s.ensureReceipt(r, p)
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	err = s.auditAlone(r, audit.Event{Ente: e.ID, Actor: operatorActor(principalFrom(ctx).Operator.ID),

@@ -57,12 +57,17 @@ func filePratica(t testing.TB, d *db.DB, blobs blob.Store, ente tenant.ID, offic
 			return err
 		}
 		p, err = pratica.Submit(ctx, tx, ente, p.ID, pratica.SubmitInput{IdempotencyKey: key, Actor: identity.CitizenSubject(citizen),
-			Calendar: cal, Receipt: fakeReceipt, Blobs: blobs}, at)
+			Calendar: cal}, at)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	a, err := pratica.IssueReceipt(ctx, d, blobs, fakeReceipt, ente, p.ID, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Attachments = append(p.Attachments, *a)
 	return p
 }
 
