@@ -4,6 +4,8 @@
 package demo
 
 import (
+	"github.com/sportello/sportello/internal/calendar"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -40,7 +42,7 @@ func Ente() *tenant.Ente {
 		Slug: Slug, Name: "Comune di Ala", IstatCode: "022001", Belfiore: "A116", IPACode: "c_a116",
 		FiscalCode: "00000000221", Province: "TN",
 		Email: "info@comune.ala.example", PEC: "comune.ala@pec.example", Phone: "+39 0464 000000",
-		LogoSVG: logoSVG, Hosts: Hosts,
+		LogoSVG: logoSVG, Hosts: Hosts, PatronDays: []calendar.MonthDay{{Month: time.February, Day: 14}},
 		Offices: []tenant.Office{
 			{
 				Slug: "parla", Name: "pArLA – punto risposte", IsDesk: true,

@@ -82,7 +82,8 @@ func (f *fixture) newSide(t testing.TB, slug, istat string, patron []calendar.Mo
 	e := &tenant.Ente{
 		Slug: slug, Name: "Comune di " + slug, IstatCode: istat, Belfiore: "A116", IPACode: "c_" + slug,
 		FiscalCode: "00000000000", Province: "TN", Hosts: []string{slug + ".example"},
-		Offices: []tenant.Office{{Slug: "anagrafe", Name: "Anagrafe"}, {Slug: "tributi", Name: "Tributi"}},
+		Offices:    []tenant.Office{{Slug: "anagrafe", Name: "Anagrafe", Email: "anagrafe@" + slug + ".example"}, {Slug: "tributi", Name: "Tributi"}},
+		PatronDays: patron,
 	}
 	if err := f.d.InTx(ctx, func(tx *sql.Tx) error { return tenant.Create(ctx, tx, e, t0) }); err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func (f *fixture) newSide(t testing.TB, slug, istat string, patron []calendar.Mo
 	s.mario, s.giulia = citizen(cfMario, "Mario", "Rossi"), citizen(cfGiulia, "Giulia", "Bianchi")
 	operator := func(username string, role identity.Role) identity.OperatorID {
 		o, err := identity.CreateOperator(ctx, f.d, e.ID, identity.OperatorInput{
-			Username: username, Name: "Operatore " + username, Password: "correct horse battery staple",
+			Username: username, Name: "Operatore " + username, Email: username + "@" + slug + ".example", Password: "correct horse battery staple",
 			Grants: []identity.Grant{{Role: role, Office: s.anagrafe}},
 		}, t0)
 		if err != nil {

@@ -126,9 +126,11 @@ func lock(ctx context.Context, tx *sql.Tx, ente tenant.ID, id ID) (*Pratica, err
 
 const updatePratica = `UPDATE pratica SET state = $3, idempotency_key = $4, protocol_year = $5, protocol_number = $6,
 	outcome_year = $7, outcome_number = $8, submitted_at = $9, decided_at = $10, due = $11, assignee_id = $12,
-	updated_at = $13, draft_expires = $14 WHERE ente_id = $1 AND id = $2`
+	updated_at = $13, draft_expires = $14, term_warned = CASE WHEN due = $11 THEN term_warned ELSE 0 END
+	WHERE ente_id = $1 AND id = $2`
 
-// save writes the fields a change may touch; p is locked.
+// save writes the fields a change may touch; p is locked. A new due date
+// (a term suspended and resumed) forgets the warnings sent about the old.
 func save(ctx context.Context, tx *sql.Tx, p *Pratica) error {
 	_, err := tx.ExecContext(ctx, updatePratica, p.Ente, p.ID, string(p.State), nullString(p.idempotencyKey),
 		nullInt(int64(p.ProtocolYear)), nullInt(p.ProtocolNumber), nullInt(int64(p.OutcomeYear)),

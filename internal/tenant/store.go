@@ -17,11 +17,11 @@ func Create(ctx context.Context, q db.Querier, e *Ente, now time.Time) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	const insertEnte = `INSERT INTO ente (slug, name, istat_code, belfiore, ipa_code, fiscal_code, province, email, pec, phone, logo_svg, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+	const insertEnte = `INSERT INTO ente (slug, name, istat_code, belfiore, ipa_code, fiscal_code, province, email, pec, phone, logo_svg, patron_days, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
 	e.Created = now.UTC()
 	err := q.QueryRowContext(ctx, insertEnte, e.Slug, e.Name, e.IstatCode, e.Belfiore, e.IPACode, e.FiscalCode,
-		e.Province, e.Email, e.PEC, e.Phone, e.LogoSVG, e.Created).Scan(&e.ID)
+		e.Province, e.Email, e.PEC, e.Phone, e.LogoSVG, formatPatronDays(e.PatronDays), e.Created).Scan(&e.ID)
 	if db.IsUniqueViolation(err) {
 		return apperr.Errorf(apperr.Conflict, "ente %q: slug or ISTAT code already used: %w", e.Slug, err)
 	}
@@ -63,7 +63,7 @@ func createOffice(ctx context.Context, q db.Querier, ente ID, o *Office) error {
 	return nil
 }
 
-const selectEnte = `SELECT id, slug, name, istat_code, belfiore, ipa_code, fiscal_code, province, email, pec, phone, logo_svg, created_at FROM ente`
+const selectEnte = `SELECT id, slug, name, istat_code, belfiore, ipa_code, fiscal_code, province, email, pec, phone, logo_svg, patron_days, created_at FROM ente`
 
 // ByHost finds the ente that answers on host (a Host header; case and port
 // are ignored). An unknown host is a NotFound error.
@@ -123,10 +123,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanEnte(s scanner) (*Ente, error) {
 	e := &Ente{}
+	var patron string
 	err := s.Scan(&e.ID, &e.Slug, &e.Name, &e.IstatCode, &e.Belfiore, &e.IPACode, &e.FiscalCode,
-		&e.Province, &e.Email, &e.PEC, &e.Phone, &e.LogoSVG, &e.Created)
+		&e.Province, &e.Email, &e.PEC, &e.Phone, &e.LogoSVG, &patron, &e.Created)
+	if err != nil {
+		return nil, err
+	}
 	e.Created = e.Created.UTC()
-	return e, err
+	if e.PatronDays, err = parsePatronDays(patron); err != nil {
+		return nil, fmt.Errorf("ente %d: %w", e.ID, err)
+	}
+	return e, nil
 }
 
 func findEnte(ctx context.Context, q db.Querier, query string, arg any) (*Ente, error) {

@@ -5,6 +5,8 @@
 package tenant
 
 import (
+	"github.com/sportello/sportello/internal/calendar"
+
 	"fmt"
 	"net"
 	"regexp"
@@ -39,6 +41,9 @@ type Ente struct {
 	Phone    string
 	// LogoSVG is the coat of arms as inline SVG markup, trusted (set by the administrator).
 	LogoSVG string
+	// PatronDays are the ente's local holidays (its patron saint's day):
+	// no legal term counts them as working days.
+	PatronDays []calendar.MonthDay
 	// Hosts are the host names (without port) the ente answers on.
 	Hosts   []string
 	Offices []Office
@@ -101,6 +106,9 @@ func (e *Ente) Validate() error {
 	}
 	if e.Province != "" && !provRe.MatchString(e.Province) {
 		add("province %q: two capital letters", e.Province)
+	}
+	if _, err := calendar.New(calendar.Options{PatronDays: e.PatronDays}); err != nil {
+		add("patron days: %v", err)
 	}
 	if len(e.Hosts) == 0 {
 		add("no host names")
@@ -183,4 +191,35 @@ func (o Office) Week() []DayHours {
 		}
 	}
 	return out
+}
+
+// Calendar is the ente's calendar of working days: national holidays and
+// its patron days. The patron days are validated when the ente is stored.
+func (e *Ente) Calendar() (*calendar.Calendar, error) {
+	return calendar.New(calendar.Options{PatronDays: e.PatronDays})
+}
+
+// formatPatronDays writes patron days as the column holds them: "02-14,08-15".
+func formatPatronDays(ds []calendar.MonthDay) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%02d-%02d", int(d.Month), d.Day)
+	}
+	return strings.Join(parts, ",")
+}
+
+// parsePatronDays reads the column back.
+func parsePatronDays(s string) ([]calendar.MonthDay, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []calendar.MonthDay
+	for part := range strings.SplitSeq(s, ",") {
+		var m, d int
+		if _, err := fmt.Sscanf(part, "%02d-%02d", &m, &d); err != nil {
+			return nil, fmt.Errorf("patron day %q: %w", part, err)
+		}
+		out = append(out, calendar.MonthDay{Month: time.Month(m), Day: d})
+	}
+	return out, nil
 }

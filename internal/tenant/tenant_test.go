@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/tenant"
@@ -20,6 +21,7 @@ func sample(slug, istat, host string) *tenant.Ente {
 	return &tenant.Ente{
 		Slug: slug, Name: "Comune di " + slug, IstatCode: istat, Belfiore: "A116", IPACode: "c_" + slug,
 		FiscalCode: "00000000000", Province: "TN", Hosts: []string{host, "www." + host},
+		PatronDays: []calendar.MonthDay{{Month: time.February, Day: 14}, {Month: time.November, Day: 11}},
 		Offices: []tenant.Office{
 			{Slug: "punto-risposte", Name: "Punto risposte " + slug, IsDesk: true},
 			{Slug: "anagrafe", Name: "Anagrafe " + slug, Street: "Via Roma 1", Hours: []tenant.Hours{
@@ -189,5 +191,31 @@ func TestWeek(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, o.Week()); diff != "" {
 		t.Errorf("Week() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestPatronDays: the ente's patron days make its calendar, and an
+// impossible day is refused when the ente is stored.
+func TestPatronDays(t *testing.T) {
+	e := sample("ala", "022001", "ala.example")
+	cal, err := e.Calendar()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		day     calendar.Date
+		holiday bool
+	}{
+		{calendar.D(2026, 2, 13), false},
+		{calendar.D(2026, 11, 11), true},
+		{calendar.D(2027, 2, 15), false},
+	} {
+		if got := cal.IsHoliday(tc.day); got != tc.holiday {
+			t.Errorf("IsHoliday(%v) = %v, want %v", tc.day, got, tc.holiday)
+		}
+	}
+	e.PatronDays = []calendar.MonthDay{{Month: time.February, Day: 30}}
+	if err := e.Validate(); apperr.KindOf(err) != apperr.Invalid {
+		t.Errorf("Validate with 30 February: %v, want Invalid", err)
 	}
 }

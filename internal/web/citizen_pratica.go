@@ -399,8 +399,12 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 			summary = append(summary, pratica.ReceiptLine{Label: row.Label, Value: summaryText(row)})
 		}
 	}
+	cal, err := s.calendarFor(e)
+	if err != nil {
+		return err
+	}
 	in := pratica.SubmitInput{
-		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: s.cal, EnteName: e.Name,
+		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: cal, EnteName: e.Name,
 		EnteLines: letterheadLines(e), VerifyURL: s.origin(r) + "/area-personale/pratiche",
 		Summary: summary, Jobs: s.opt.Jobs,
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
 	"github.com/sportello/sportello/internal/pratica"
@@ -169,6 +170,10 @@ func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cal, err := calendar.New(calendar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var p *pratica.Pratica
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
 		p, err = pratica.CreateDraft(ctx, tx, ente, pratica.DraftInput{Service: svc.Slug, ServiceVersion: svc.Version, Title: svc.Title,
@@ -177,13 +182,13 @@ func TestAnswerAnIntegrationRequestWithAFile(t *testing.T) {
 			return err
 		}
 		if _, err = pratica.Submit(ctx, tx, ente, p.ID, pratica.SubmitInput{IdempotencyKey: "k", Actor: identity.CitizenSubject(citizen),
-			Calendar: s.cal}, testNow); err != nil {
+			Calendar: cal}, testNow); err != nil {
 			return err
 		}
 		if _, err = pratica.TakeInCharge(ctx, tx, ente, p.ID, op.ID, testNow); err != nil {
 			return err
 		}
-		_, err = pratica.RequestIntegration(ctx, tx, s.cal, ente, p.ID, op.ID, "Manca la copia del documento.", testNow)
+		_, err = pratica.RequestIntegration(ctx, tx, cal, ente, p.ID, op.ID, "Manca la copia del documento.", testNow)
 		return err
 	})
 	if err != nil {

@@ -265,9 +265,13 @@ func (s *Server) praticaMessage(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, s.text.T(langFrom(ctx), "pratica.message.empty"))
 	}
 	now := s.now()
+	cal, err := s.calendarFor(e)
+	if err != nil {
+		return err
+	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if p.State == pratica.IntegrationRequested {
-			_, err := pratica.AnswerIntegration(ctx, tx, s.cal, e.ID, p.ID, c.ID, text, files, now)
+			_, err := pratica.AnswerIntegration(ctx, tx, cal, e.ID, p.ID, c.ID, text, files, now)
 			return err
 		}
 		_, err := pratica.AddMessage(ctx, tx, e.ID, p.ID, pratica.MessageInput{From: identity.CitizenSubject(c.ID), Text: text, Attachments: files}, now)

@@ -121,7 +121,11 @@ func (s *Server) assign(c *actionCall) (audit.Action, string, error) {
 // the citizen is told by e-mail when they confirmed an address.
 func (s *Server) requestIntegration(c *actionCall) (audit.Action, string, error) {
 	text := strings.TrimSpace(c.r.PostForm.Get("testo"))
-	if _, err := pratica.RequestIntegration(c.ctx, c.tx, s.cal, c.e.ID, c.p.ID, c.me, text, c.now); err != nil {
+	cal, err := s.calendarFor(c.e)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := pratica.RequestIntegration(c.ctx, c.tx, cal, c.e.ID, c.p.ID, c.me, text, c.now); err != nil {
 		return "", "", err
 	}
 	return auditIntegrationAsk, "", s.notify(c, "integration", "bo.mail.integration")
@@ -156,8 +160,12 @@ func (s *Server) decide(c *actionCall) (audit.Action, string, error) {
 	if s.opt.Blobs == nil {
 		return "", "", apperr.New(apperr.Unavailable, "")
 	}
+	cal, err := s.calendarFor(c.e)
+	if err != nil {
+		return "", "", err
+	}
 	in := pratica.DecideInput{Accepted: accepted, Motivation: c.r.PostForm.Get("motivazione"),
-		Letter: outcomeLetter(c.e, officeByID(c.e, c.p.Office).Name), Blobs: s.opt.Blobs, Calendar: s.cal, EnteName: c.e.Name}
+		Letter: outcomeLetter(c.e, officeByID(c.e, c.p.Office).Name), Blobs: s.opt.Blobs, Calendar: cal, EnteName: c.e.Name}
 	cit, err := s.citizenContact(c.ctx, c.tx, c.e.ID, c.p)
 	if err != nil {
 		return "", "", err

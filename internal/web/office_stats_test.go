@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // fakeLetter stands in for the outcome letter where the test is about
@@ -25,12 +26,20 @@ func fakeLetter(d pratica.LetterData) ([]byte, error) {
 func (env *officeEnv) decideAt(t *testing.T, p *pratica.Pratica, accepted bool, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	err := env.d.InTx(ctx, func(tx *sql.Tx) error {
+	e, err := tenant.Get(ctx, env.d, env.ente)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := env.s.calendarFor(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = env.d.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := pratica.TakeInCharge(ctx, tx, env.ente, p.ID, env.clerk, at.Add(-time.Hour)); err != nil {
 			return err
 		}
 		_, err := pratica.Decide(ctx, tx, env.ente, p.ID, env.head, pratica.DecideInput{Accepted: accepted, Motivation: "Motivazione.",
-			Letter: fakeLetter, Blobs: env.blobs, Calendar: env.s.cal}, at)
+			Letter: fakeLetter, Blobs: env.blobs, Calendar: cal}, at)
 		return err
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,8 +64,8 @@ type Options struct {
 	// Blobs keeps documents: uploads, receipts, letters (nil: online
 	// services cannot be filed).
 	Blobs blob.Store
-	// Calendar is the enti's calendar of working days and legal terms;
-	// nil means national holidays only.
+	// Calendar, if set, is every ente's calendar of working days and legal
+	// terms (tests); nil gives each ente its own, with its patron days.
 	Calendar *calendar.Calendar
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
@@ -92,7 +93,35 @@ type Server struct {
 	idKeys *identity.Keys
 	// forms are the online services' forms by service slug.
 	forms map[string]*form.Definition
-	cal   *calendar.Calendar
+	// cal, when set by Options.Calendar, serves every ente; otherwise each
+	// ente gets its own, with its patron days (see calendarFor).
+	cal  *calendar.Calendar
+	cals sync.Map // tenant.ID → enteCalendar
+}
+
+// enteCalendar is an ente's calendar and the patron days it was built from.
+type enteCalendar struct {
+	patron string
+	cal    *calendar.Calendar
+}
+
+// calendarFor returns e's calendar of working days: national holidays and
+// e's patron days. Calendars are kept, and rebuilt when the patron days
+// change.
+func (s *Server) calendarFor(e *tenant.Ente) (*calendar.Calendar, error) {
+	if s.cal != nil {
+		return s.cal, nil
+	}
+	key := fmt.Sprint(e.PatronDays)
+	if v, ok := s.cals.Load(e.ID); ok && v.(enteCalendar).patron == key {
+		return v.(enteCalendar).cal, nil
+	}
+	c, err := e.Calendar()
+	if err != nil {
+		return nil, fmt.Errorf("ente %d: calendar: %w", e.ID, err)
+	}
+	s.cals.Store(e.ID, enteCalendar{patron: key, cal: c})
+	return c, nil
 }
 
 // New builds a Server: it parses every template and reads every locale and
@@ -149,11 +178,6 @@ func New(opt Options) (*Server, error) {
 		s.forms[d.Service] = d
 	}
 	s.cal = opt.Calendar
-	if s.cal == nil {
-		if s.cal, err = calendar.New(calendar.Options{}); err != nil {
-			return nil, fmt.Errorf("web: %w", err)
-		}
-	}
 	if len(opt.SecretKey) > 0 {
 		if s.idKeys, err = identity.NewKeys(opt.SecretKey); err != nil {
 			return nil, fmt.Errorf("web: %w", err)

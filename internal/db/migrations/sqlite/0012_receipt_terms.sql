@@ -5,11 +5,11 @@
 -- not yet issued. Rendering is deterministic: whoever renders it first, the
 -- bytes are the same.
 CREATE TABLE pratica_receipt (
-    ente_id    BIGINT NOT NULL REFERENCES ente (id) ON DELETE CASCADE,
-    pratica_id BIGINT NOT NULL,
+    ente_id    INTEGER NOT NULL REFERENCES ente (id) ON DELETE CASCADE,
+    pratica_id INTEGER NOT NULL,
     data       TEXT NOT NULL,
     issued     BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (ente_id, pratica_id),
     FOREIGN KEY (ente_id, pratica_id) REFERENCES pratica (ente_id, id) ON DELETE CASCADE
 );
@@ -20,3 +20,6 @@ CREATE UNIQUE INDEX pratica_attachment_one_receipt ON pratica_attachment (ente_i
 -- The last warning sent about a pratica's legal term (0: none; then the
 -- level of calendar.Warn), so that the daily job warns once per level.
 ALTER TABLE pratica ADD COLUMN term_warned INTEGER NOT NULL DEFAULT 0;
+
+-- The ente's patron days ("02-14,08-15"), local holidays for legal terms.
+ALTER TABLE ente ADD COLUMN patron_days TEXT NOT NULL DEFAULT '';
