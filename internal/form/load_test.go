@@ -266,3 +266,26 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestArchivedDefinitions: every earlier version kept in the archive loads,
+// is named after its service and version, and is older than the current
+// form of a shipped service.
+func TestArchivedDefinitions(t *testing.T) {
+	archived, err := Archived()
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := map[string]int{}
+	for _, d := range current {
+		latest[d.Service] = d.Version
+	}
+	for _, d := range archived {
+		if v, ok := latest[d.Service]; !ok || d.Version >= v {
+			t.Errorf("archive holds %s v%d; the current form is v%d", d.Service, d.Version, v)
+		}
+	}
+}

@@ -30,8 +30,11 @@ const MaxAnswers = 1 << 20
 type DraftInput struct {
 	Service        string
 	ServiceVersion int
-	Title          string
-	Citizen        identity.CitizenID
+	// FormVersion is the current version of the service's form; zero
+	// means 1.
+	FormVersion int
+	Title       string
+	Citizen     identity.CitizenID
 	FiledBy        identity.Subject
 	// Delegation is required when FiledBy is a citizen other than Citizen.
 	Delegation identity.DelegationID
@@ -45,6 +48,9 @@ func (in DraftInput) validate() error {
 	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	if strings.TrimSpace(in.Service) == "" || in.ServiceVersion < 1 {
 		add("service and version are required")
+	}
+	if in.FormVersion < 0 {
+		add("form version is negative")
 	}
 	if strings.TrimSpace(in.Title) == "" {
 		add("title is required")
@@ -78,8 +84,8 @@ func (in DraftInput) validate() error {
 
 const insertDraft = `INSERT INTO pratica (ente_id, service, service_version, title, citizen_id, filed_by_citizen,
 	filed_by_operator, delegation_id, office_id, state, answers, term_days, term_working, silent_assent, fee, due,
-	created_at, updated_at, draft_expires)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', '{}', $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id`
+	created_at, updated_at, draft_expires, form_version)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', '{}', $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING id`
 
 // CreateDraft starts a pratica in the draft state, with empty answers, and
 // records its creation event. Call it in a transaction, so that the row and
@@ -90,7 +96,7 @@ func CreateDraft(ctx context.Context, q db.Querier, ente tenant.ID, in DraftInpu
 		return nil, fmt.Errorf("pratica: create draft: %w", err)
 	}
 	p := &Pratica{
-		Ente: ente, Service: in.Service, ServiceVersion: in.ServiceVersion, Title: strings.TrimSpace(in.Title),
+		Ente: ente, Service: in.Service, ServiceVersion: in.ServiceVersion, FormVersion: max(1, in.FormVersion), Title: strings.TrimSpace(in.Title),
 		Citizen: in.Citizen, FiledBy: in.FiledBy, Delegation: in.Delegation, Office: in.Office, State: Draft,
 		Answers: json.RawMessage(`{}`), Term: in.Term, Fee: in.Fee, CreatedAt: ts(now), UpdatedAt: ts(now),
 		DraftExpires: draftExpiry(now),
@@ -103,7 +109,7 @@ func CreateDraft(ctx context.Context, q db.Querier, ente tenant.ID, in DraftInpu
 	}
 	err := q.QueryRowContext(ctx, insertDraft, ente, p.Service, p.ServiceVersion, p.Title, p.Citizen, byCitizen,
 		byOperator, nullInt(int64(p.Delegation)), p.Office, p.Term.Days, p.Term.Working, p.Term.SilentAssent, p.Fee,
-		noDue, p.CreatedAt, p.DraftExpires).Scan(&p.ID)
+		noDue, p.CreatedAt, p.DraftExpires, p.FormVersion).Scan(&p.ID)
 	if db.IsForeignKeyViolation(err) {
 		return nil, apperr.Errorf(apperr.Invalid, "pratica: create draft: citizen, office, delegation or operator is not of ente %d", ente)
 	}

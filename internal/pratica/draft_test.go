@@ -19,7 +19,7 @@ func TestCreateDraft(t *testing.T) {
 	s := f.ala
 	p := f.draft(t, s, draftInput(s), t0)
 	want := &pratica.Pratica{
-		ID: p.ID, Ente: s.ente, Service: "cambio-residenza", ServiceVersion: 1, Title: "Dichiarazione di residenza",
+		ID: p.ID, Ente: s.ente, Service: "cambio-residenza", ServiceVersion: 1, FormVersion: 1, Title: "Dichiarazione di residenza",
 		Citizen: s.mario, FiledBy: identity.CitizenSubject(s.mario), Office: s.anagrafe, State: pratica.Draft,
 		Answers: json.RawMessage(`{"nome":{"text":"Mario"}}`), Term: pratica.Term{Days: 30},
 		CreatedAt: t0, UpdatedAt: t0, DraftExpires: t0.AddDate(1, 0, 0),

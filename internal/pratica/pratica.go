@@ -44,7 +44,10 @@ type Pratica struct {
 	// does not change what this citizen answered.
 	Service        string
 	ServiceVersion int
-	Title          string
+	// FormVersion is the version of the service's form the answers were
+	// given under: a draft's is the current form's, a filed pratica's stays.
+	FormVersion int
+	Title       string
 	// Citizen is whose pratica it is (the intestatario).
 	Citizen identity.CitizenID
 	// FiledBy is who filled it in: the citizen, a delegate citizen, or a

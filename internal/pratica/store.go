@@ -37,7 +37,7 @@ func dueOf(s string) (calendar.Date, error) {
 const praticaColumns = `id, ente_id, service, service_version, title, citizen_id, filed_by_citizen,
 	filed_by_operator, delegation_id, office_id, state, answers, term_days, term_working, silent_assent, fee,
 	idempotency_key, protocol_year, protocol_number, outcome_year, outcome_number, submitted_at, decided_at, due,
-	assignee_id, created_at, updated_at, draft_expires`
+	assignee_id, created_at, updated_at, draft_expires, form_version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -50,7 +50,7 @@ func scanPratica(s scanner) (*Pratica, error) {
 	err := s.Scan(&p.ID, &p.Ente, &p.Service, &p.ServiceVersion, &p.Title, &p.Citizen, &filedCitizen,
 		&filedOperator, &delegation, &p.Office, &state, &answers, &p.Term.Days, &p.Term.Working,
 		&p.Term.SilentAssent, &p.Fee, &key, &protoYear, &protoNumber, &outYear, &outNumber, &submitted, &decided,
-		&due, &assignee, &p.CreatedAt, &p.UpdatedAt, &expires)
+		&due, &assignee, &p.CreatedAt, &p.UpdatedAt, &expires, &p.FormVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +126,8 @@ func lock(ctx context.Context, tx *sql.Tx, ente tenant.ID, id ID) (*Pratica, err
 
 const updatePratica = `UPDATE pratica SET state = $3, idempotency_key = $4, protocol_year = $5, protocol_number = $6,
 	outcome_year = $7, outcome_number = $8, submitted_at = $9, decided_at = $10, due = $11, assignee_id = $12,
-	updated_at = $13, draft_expires = $14, term_warned = CASE WHEN due = $11 THEN term_warned ELSE 0 END
-	WHERE ente_id = $1 AND id = $2`
+	updated_at = $13, draft_expires = $14, term_warned = CASE WHEN due = $11 THEN term_warned ELSE 0 END,
+	form_version = $15 WHERE ente_id = $1 AND id = $2`
 
 // save writes the fields a change may touch; p is locked. A new due date
 // (a term suspended and resumed) forgets the warnings sent about the old.
@@ -135,7 +135,7 @@ func save(ctx context.Context, tx *sql.Tx, p *Pratica) error {
 	_, err := tx.ExecContext(ctx, updatePratica, p.Ente, p.ID, string(p.State), nullString(p.idempotencyKey),
 		nullInt(int64(p.ProtocolYear)), nullInt(p.ProtocolNumber), nullInt(int64(p.OutcomeYear)),
 		nullInt(p.OutcomeNumber), nullTime(p.SubmittedAt), nullTime(p.DecidedAt), dueColumn(p.Due),
-		nullInt(int64(p.Assignee)), ts(p.UpdatedAt), nullTime(p.DraftExpires))
+		nullInt(int64(p.Assignee)), ts(p.UpdatedAt), nullTime(p.DraftExpires), max(1, p.FormVersion))
 	if db.IsForeignKeyViolation(err) {
 		return apperr.Errorf(apperr.Invalid, "save: operator %d is not of ente %d", p.Assignee, p.Ente)
 	}

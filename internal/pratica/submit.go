@@ -114,6 +114,9 @@ type SubmitInput struct {
 	// the returned pratica instead.
 	Jobs *jobs.Jobs
 	Mail *mail.Message
+	// FormVersion is the version of the form the answers were validated
+	// against; it is recorded with the pratica. Zero keeps the draft's.
+	FormVersion int
 	// Correspondent and Subject are the protocol entry's; empty means the
 	// citizen's name and "Istanza: " and the title.
 	Correspondent, Subject string
@@ -218,6 +221,9 @@ func submit(ctx context.Context, tx *sql.Tx, ente tenant.ID, id ID, in *SubmitIn
 	}
 	ev := Event{At: now, Actor: actor, Kind: EventSubmit, From: Draft, To: to}
 	p.ProtocolYear, p.ProtocolNumber = entry.Year, int64(entry.Number)
+	if in.FormVersion > 0 {
+		p.FormVersion = in.FormVersion
+	}
 	p.State, p.SubmittedAt, p.UpdatedAt, p.DraftExpires = to, entry.RegisteredAt, ts(now), time.Time{}
 	p.Due = dueDate(in.Calendar, p, []Event{ev})
 	data := ReceiptData{

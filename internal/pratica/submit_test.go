@@ -40,6 +40,7 @@ func TestSubmit(t *testing.T) {
 	}
 	in := f.submitInput(s, "k1")
 	in.Jobs = f.jobs(t)
+	in.FormVersion = 2 // the form changed while the draft waited
 	in.EnteLines, in.VerifyURL = []string{"Codice fiscale 00000000000"}, "https://ala.example/area-personale/pratiche"
 	in.Mail = &mail.Message{To: "mario@example.it", Subject: "Pratica ricevuta", Text: "Abbiamo ricevuto la sua pratica.", Kind: "pratica-received"}
 	at := t0.Add(time.Hour)
@@ -49,6 +50,9 @@ func TestSubmit(t *testing.T) {
 	}
 	if sub.State != pratica.Submitted || sub.ProtocolDisplay() != "2026/0000001" || !sub.DraftExpires.IsZero() {
 		t.Errorf("submitted pratica: state %s, protocol %q, draft expires %v", sub.State, sub.ProtocolDisplay(), sub.DraftExpires)
+	}
+	if sub.FormVersion != 2 {
+		t.Errorf("FormVersion = %d, want the one the answers were validated against, 2", sub.FormVersion)
 	}
 	if want := calendar.D(2026, 4, 1); sub.Due != want {
 		t.Errorf("Due = %v, want %v (30 days from 2 March)", sub.Due, want)

@@ -69,6 +69,24 @@ func (s *Server) definitionIn(cat *catalog.Catalog, slug string) (*catalog.Servi
 	return svc, d, nil
 }
 
+// filedForm is the form p's answers were given under: the current one for
+// a draft or when the versions agree, else the archived version p was
+// filed with. false when no form of that version exists any more (then the
+// current form is returned, the best there is).
+func (s *Server) filedForm(p *pratica.Pratica) (*form.Definition, bool) {
+	cur, ok := s.forms[p.Service]
+	if !ok {
+		return nil, false
+	}
+	if p.State == pratica.Draft || p.FormVersion == cur.Version {
+		return cur, true
+	}
+	if d, ok := s.formArchive[p.Service][p.FormVersion]; ok {
+		return d, true
+	}
+	return cur, false
+}
+
 // t is the translator the form package takes, in the request's language.
 func (s *Server) t(r *http.Request) func(string, ...any) string {
 	lang := langFrom(r.Context())
@@ -120,7 +138,7 @@ func (s *Server) serviceCreate(w http.ResponseWriter, r *http.Request) error {
 	var p *pratica.Pratica
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		p, err = pratica.CreateDraft(ctx, tx, e.ID, pratica.DraftInput{
-			Service: svc.Slug, ServiceVersion: svc.Version, Title: svc.Title, Citizen: c.ID,
+			Service: svc.Slug, ServiceVersion: svc.Version, FormVersion: d.Version, Title: svc.Title, Citizen: c.ID,
 			FiledBy: identity.CitizenSubject(c.ID), Office: office.ID, Fee: svc.FeeCents,
 			Term: pratica.Term{Days: svc.TermDays, Working: svc.TermWorkingDays, SilentAssent: svc.SilentAssent},
 		}, now)
@@ -406,7 +424,7 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 	in := pratica.SubmitInput{
 		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: cal, EnteName: e.Name,
 		EnteLines: letterheadLines(e), VerifyURL: s.origin(r) + "/area-personale/pratiche",
-		Summary: summary, Jobs: s.opt.Jobs,
+		Summary: summary, Jobs: s.opt.Jobs, FormVersion: d.Version,
 	}
 	var filed *pratica.Pratica
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {

@@ -128,7 +128,10 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	pg.CanWithdraw = pratica.CanTransitionBy(p.State, pratica.Withdrawn, pratica.ActorCitizen)
 	pg.Integration = p.State == pratica.IntegrationRequested
 	pg.CanWrite = p.State != pratica.Draft && p.State != pratica.Withdrawn && p.State != pratica.Closed
-	if _, d, err := s.definition(p.Service); err == nil {
+	if d, ok := s.filedForm(p); d != nil {
+		if !ok {
+			s.log.WarnContext(ctx, "pratica shown with the current form", "pratica", p.ID, "form_version", p.FormVersion)
+		}
 		var a form.Answers
 		if err := json.Unmarshal(p.Answers, &a); err == nil {
 			pg.Summary = d.Summary(a, s.t(r), string(pg.Lang))

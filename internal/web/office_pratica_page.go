@@ -243,10 +243,11 @@ func (s *Server) renderOfficePratica(w http.ResponseWriter, r *http.Request, sta
 	return s.render(w, r, status, "office/pratica", &pg)
 }
 
-// fillAnswers puts the answers on the page as the form's summary, or as
-// the stored JSON when the form is not shipped any more.
+// fillAnswers puts the answers on the page as the summary of the form they
+// were filed under, or as the stored JSON when that version of the form is
+// not shipped any more.
 func (s *Server) fillAnswers(r *http.Request, p *pratica.Pratica, pg *officePraticaPage) {
-	if d, ok := s.forms[p.Service]; ok {
+	if d, ok := s.filedForm(p); ok {
 		if a, err := answersOf(p); err == nil {
 			pg.Summary = d.Summary(a, s.t(r), string(langFrom(r.Context())))
 			return

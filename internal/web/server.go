@@ -93,6 +93,8 @@ type Server struct {
 	idKeys *identity.Keys
 	// forms are the online services' forms by service slug.
 	forms map[string]*form.Definition
+	// formArchive are their earlier versions, by service and version.
+	formArchive map[string]map[int]*form.Definition
 	// cal, when set by Options.Calendar, serves every ente; otherwise each
 	// ente gets its own, with its patron days (see calendarFor).
 	cal  *calendar.Calendar
@@ -176,6 +178,17 @@ func New(opt Options) (*Server, error) {
 	s.forms = map[string]*form.Definition{}
 	for _, d := range defs {
 		s.forms[d.Service] = d
+	}
+	archived, err := form.Archived()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.formArchive = map[string]map[int]*form.Definition{}
+	for _, d := range archived {
+		if s.formArchive[d.Service] == nil {
+			s.formArchive[d.Service] = map[int]*form.Definition{}
+		}
+		s.formArchive[d.Service][d.Version] = d
 	}
 	s.cal = opt.Calendar
 	if len(opt.SecretKey) > 0 {

@@ -23,3 +23,8 @@ ALTER TABLE pratica ADD COLUMN term_warned INTEGER NOT NULL DEFAULT 0;
 
 -- The ente's patron days ("02-14,08-15"), local holidays for legal terms.
 ALTER TABLE ente ADD COLUMN patron_days TEXT NOT NULL DEFAULT '';
+
+-- The version of the service's form the pratica was filed with, so that its
+-- answers are always shown with the labels and sections they were given
+-- under, whatever later versions of the form say.
+ALTER TABLE pratica ADD COLUMN form_version INTEGER NOT NULL DEFAULT 1 CHECK (form_version >= 1);
