@@ -35,7 +35,7 @@ type DraftInput struct {
 	FormVersion int
 	Title       string
 	Citizen     identity.CitizenID
-	FiledBy        identity.Subject
+	FiledBy     identity.Subject
 	// Delegation is required when FiledBy is a citizen other than Citizen.
 	Delegation identity.DelegationID
 	Office     int64
