@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -54,6 +55,15 @@ func TestFileARequestOnline(t *testing.T) {
 	do(t, ctx, "describe the request",
 		chromedp.SendKeys(chromedp.CSS(`[name="documenti[0].descrizione"]`), "Permesso di costruire del vicino"),
 		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."))
+	// The page saves the draft by itself once the typing stops.
+	waitText(t, ctx, `.js-autosave-status`, "Bozza salvata automaticamente")
+	var saved string
+	if err := s.DB.QueryRowContext(context.Background(), `SELECT answers FROM pratica ORDER BY id DESC LIMIT 1`).Scan(&saved); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(saved, "Devo verificare le distanze") {
+		t.Errorf("the autosaved draft holds %s", saved)
+	}
 	tick(t, ctx, `input[name="modalita"][value="visione"]`)
 	tick(t, ctx, `input[name="dichiarazione"]`)
 	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
@@ -92,4 +102,19 @@ func submitWith(t *testing.T, ctx context.Context, sel string) {
 	if _, err := chromedp.RunResponse(ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
 		t.Fatalf("submit with %s: %v", sel, err)
 	}
+}
+
+// waitText polls the element sel until its text contains want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	got := ""
+	for time.Now().Before(deadline) {
+		got = eval[string](t, ctx, `(document.querySelector(`+strconv.Quote(sel)+`) || {textContent: ""}).textContent`)
+		if strings.Contains(got, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s says %q, want %q", sel, got, want)
 }

@@ -288,6 +288,10 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch {
+	case act.Kind == form.ActionSave && r.Header.Get(autosaveHeader) == "1":
+		// The page's script saved the draft in the background.
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	case act.Kind == form.ActionSave:
 		http.Redirect(w, r, stepURL(p.ID, st)+"?salvato=1", http.StatusSeeOther)
 		return nil
@@ -301,6 +305,10 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, stepURL(p.ID, next), http.StatusSeeOther)
 	return nil
 }
+
+// autosaveHeader marks the background save of a form step by the page's
+// script (ui/static/js/sportello.js), answered with 204 instead of a page.
+const autosaveHeader = "Sportello-Autosave"
 
 // storeUploads stores the files posted to the step's file fields, each
 // checked by its content against the field's rule, and returns every

@@ -350,3 +350,38 @@ func TestSendingAnIncompleteDraftShowsTheStepToFix(t *testing.T) {
 		}
 	})
 }
+
+// TestAutosave: the page's script saves a step in the background, with the
+// header that asks for 204 instead of a page; what it saved is there on the
+// next visit, and nothing was validated yet (a half-filled step is fine).
+func TestAutosave(t *testing.T) {
+	s, _, _, _, cookie := citizenServer(t)
+	res, _ := postForm(t, s, "/area-personale/richiesta/accesso-agli-atti", url.Values{"privacy": {"1"}}, cookie)
+	step := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("consent: status %d", res.StatusCode)
+	}
+	_, page := getAs(t, s, step, cookie)
+	for _, want := range []string{`class="js-autosave"`, `data-saved="Bozza salvata automaticamente alle %s."`, `role="status"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the step page lacks %s", want)
+		}
+	}
+	form := url.Values{"_action": {"save"}, "nome": {"Mario"}, "cognome": {"Rossi-Autosalvato"}}
+	req := httptest.NewRequest(http.MethodPost, step, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sportello-Autosave", "1")
+	req.Host = "localhost"
+	req.AddCookie(cookie)
+	res, body := do(t, s, req)
+	if res.StatusCode != http.StatusNoContent || body != "" {
+		t.Fatalf("autosave: status %d, body %.200q; want 204 and nothing", res.StatusCode, body)
+	}
+	if _, page := getAs(t, s, step, cookie); !strings.Contains(page, `value="Rossi-Autosalvato"`) {
+		t.Error("the autosaved answer is not on the step when the citizen comes back")
+	}
+	// Without the header, the same save is the button's: back to the page.
+	if res, _ := postForm(t, s, step, form, cookie); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("save button: status %d, want 303", res.StatusCode)
+	}
+}
