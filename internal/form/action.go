@@ -151,3 +151,70 @@ func (d *Definition) removeFile(a Answers, act Action) error {
 	item[field] = v
 	return nil
 }
+
+// FileField resolves the HTML name of a file input — a top-level file
+// field ("documento") or a file field inside a group item
+// ("documenti[0].copia") — to its field and the files a holds there. false
+// when the name is no file field of d, or the item does not exist: an
+// upload to it is ignored, as a forged name deserves.
+func (d *Definition) FileField(name string, a Answers) (*Field, []FileInfo, bool) {
+	group, rest, inGroup := strings.Cut(name, "[")
+	f, ok := d.Field(group)
+	if !ok {
+		return nil, nil, false
+	}
+	if !inGroup {
+		if f.Type != TypeFile || f.File == nil {
+			return nil, nil, false
+		}
+		return f, a[f.ID].Files, true
+	}
+	idx, field, ok := strings.Cut(rest, "].")
+	i, err := strconv.Atoi(idx)
+	if !ok || err != nil || f.Type != TypeGroup || i < 0 || i >= f.MaxItems || strconv.Itoa(i) != idx {
+		return nil, nil, false
+	}
+	sf := slices.IndexFunc(f.Fields, func(x Field) bool { return x.ID == field && x.Type == TypeFile })
+	if sf < 0 || f.Fields[sf].File == nil {
+		return nil, nil, false
+	}
+	var prior []FileInfo
+	if items := a[f.ID].Items; i < len(items) {
+		prior = items[i][field].Files
+	}
+	return &f.Fields[sf], prior, true
+}
+
+// Uploads lists every file of a, top-level and inside group items, with
+// the HTML name of its field, in the definition's order.
+func (d *Definition) Uploads(a Answers) []NamedFile {
+	var out []NamedFile
+	for _, sec := range d.Sections {
+		for _, f := range sec.Fields {
+			switch f.Type {
+			case TypeFile:
+				for _, fi := range a[f.ID].Files {
+					out = append(out, NamedFile{Field: f.ID, FileInfo: fi})
+				}
+			case TypeGroup:
+				for k, item := range a[f.ID].Items {
+					for _, sf := range f.Fields {
+						if sf.Type != TypeFile {
+							continue
+						}
+						for _, fi := range item[sf.ID].Files {
+							out = append(out, NamedFile{Field: itemName(f.ID, k, sf.ID), FileInfo: fi})
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// NamedFile is a file with the HTML name of the field it answers.
+type NamedFile struct {
+	Field string
+	FileInfo
+}

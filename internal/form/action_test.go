@@ -167,3 +167,53 @@ func TestSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestFileField resolves file inputs' names, top-level and inside group
+// items, and refuses everything else.
+func TestFileField(t *testing.T) {
+	d := load(t, "testdata/all-types.json")
+	pdf := func(name string) FileInfo { return FileInfo{Name: name, Type: "application/pdf"} }
+	a := Answers{
+		"persone":  {Items: []Answers{{"nome": {Text: "Anna"}}, {"nome": {Text: "Bruno"}, "documento": {Files: []FileInfo{pdf("b1")}}}}},
+		"allegati": {Files: []FileInfo{pdf("a1")}},
+	}
+	tests := []struct {
+		name      string
+		field     string
+		prior     []FileInfo
+		wantFound bool
+	}{
+		{"allegati", "allegati", []FileInfo{pdf("a1")}, true},
+		{"persone[1].documento", "documento", []FileInfo{pdf("b1")}, true},
+		{"persone[0].documento", "documento", nil, true},
+		{"persone[2].documento", "documento", nil, true}, // an item added in the same request
+		{"persone[3].documento", "", nil, false},         // beyond max_items
+		{"persone[01].documento", "", nil, false},
+		{"persone[-1].documento", "", nil, false},
+		{"persone[1].nome", "", nil, false},
+		{"persone", "", nil, false},
+		{"nome", "", nil, false},
+		{"nessuno", "", nil, false},
+		{"allegati[0].x", "", nil, false},
+	}
+	for _, tc := range tests {
+		f, prior, ok := d.FileField(tc.name, a)
+		if ok != tc.wantFound {
+			t.Errorf("FileField(%q) found = %v, want %v", tc.name, ok, tc.wantFound)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if f.ID != tc.field {
+			t.Errorf("FileField(%q) = field %q, want %q", tc.name, f.ID, tc.field)
+		}
+		if diff := cmp.Diff(tc.prior, prior); diff != "" {
+			t.Errorf("FileField(%q) prior files (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	want := []NamedFile{{"persone[1].documento", pdf("b1")}, {"allegati", pdf("a1")}} // the definition's order
+	if diff := cmp.Diff(want, d.Uploads(a)); diff != "" {
+		t.Errorf("Uploads (-want +got):\n%s", diff)
+	}
+}

@@ -284,7 +284,7 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := pratica.SaveDraft(ctx, s.db, e.ID, p.ID, raw, uploads(a), now); err != nil {
+	if err := pratica.SaveDraft(ctx, s.db, e.ID, p.ID, raw, uploads(d, a), now); err != nil {
 		return err
 	}
 	switch {
@@ -322,11 +322,11 @@ func (s *Server) storeUploads(r *http.Request, step *form.Definition, prior form
 	}
 	out := map[string][]form.FileInfo{}
 	for name, headers := range r.MultipartForm.File {
-		f, ok := step.Field(name)
-		if !ok || f.Type != form.TypeFile || f.File == nil {
-			continue // only top-level file fields take uploads for now
+		f, priorFiles, ok := step.FileField(name, prior)
+		if !ok {
+			continue // not a file field of this step: ignored
 		}
-		kept := slices.Clone(prior[name].Files)
+		kept := slices.Clone(priorFiles)
 		for _, fh := range headers {
 			if fh.Size == 0 && fh.Filename == "" {
 				continue // the browser's empty file input
@@ -356,20 +356,14 @@ func (s *Server) storeUploads(r *http.Request, step *form.Definition, prior form
 	return out, nil
 }
 
-// uploads lists the stored files of the answers' file fields, which the
-// pratica keeps as its attachments (the receipt lists their hashes).
-func uploads(a form.Answers) []pratica.File {
+// uploads lists the stored files of the answers' file fields, top-level
+// and inside group items, which the pratica keeps as its attachments (the
+// receipt lists their hashes).
+func uploads(d *form.Definition, a form.Answers) []pratica.File {
 	out := []pratica.File{}
-	ids := make([]string, 0, len(a))
-	for id := range a {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		for _, f := range a[id].Files {
-			if f.Ref != "" {
-				out = append(out, pratica.File{Field: id, Name: f.Name, MIME: f.Type, Size: f.Size, SHA256: f.Ref})
-			}
+	for _, f := range d.Uploads(a) {
+		if f.Ref != "" {
+			out = append(out, pratica.File{Field: f.Field, Name: f.Name, MIME: f.Type, Size: f.Size, SHA256: f.Ref})
 		}
 	}
 	return out

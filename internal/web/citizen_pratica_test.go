@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
@@ -383,5 +384,61 @@ func TestAutosave(t *testing.T) {
 	// Without the header, the same save is the button's: back to the page.
 	if res, _ := postForm(t, s, step, form, cookie); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("save button: status %d, want 303", res.StatusCode)
+	}
+}
+
+// TestUploadInAGroupItem: a file field inside a repeatable group takes an
+// upload per item; the file is checked by its content like any other and
+// becomes an attachment of the pratica under the item's field name.
+func TestUploadInAGroupItem(t *testing.T) {
+	s, d, ente, citizen, cookie := citizenServer(t)
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opt.Blobs = blobs
+	// Each requested document may come with a copy the citizen holds.
+	s.forms["accesso-agli-atti"] = reloadForm(t, s.forms["accesso-agli-atti"], `{"id": "descrizione", "type": "text",`,
+		`{"id": "copia", "type": "file", "label": {"it": "Copia in tuo possesso", "en": "Copy you hold"}, "file": {"accept": ["application/pdf"], "max_bytes": 1048576}},
+		{"id": "descrizione", "type": "text",`)
+	res, _ := postForm(t, s, "/area-personale/richiesta/accesso-agli-atti", url.Values{"privacy": {"1"}}, cookie)
+	general := res.Header.Get("Location")
+	res, body := postForm(t, s, general, url.Values{"_action": {"next"}, "nome": {"Mario"}, "cognome": {"Rossi"},
+		"codice_fiscale": {"RSSMRA80A01A116Q"}, "email": {"mario.rossi@example.org"}, "qualita": {"diretto_interessato"}}, cookie)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("general data: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	service := res.Header.Get("Location")
+	if _, page := getAs(t, s, service, cookie); !strings.Contains(page, `enctype="multipart/form-data"`) || !strings.Contains(page, `name="documenti[0].copia"`) {
+		t.Fatal("the service step offers no file input inside the group item")
+	}
+	fields := url.Values{"_action": {"save"}, "documenti._items": {"1"}, "documenti[0].descrizione": {"Permesso di costruire"}}
+	// Wrong content for a PDF: refused next to the field, nothing kept.
+	res, body = postMultipartValues(t, s, service, url.Values{"_action": {"next"}, "documenti._items": {"1"},
+		"documenti[0].descrizione": {"Permesso di costruire"}}, "documenti[0].copia", "copia.pdf", []byte("MZ\x90\x00 not a pdf"), cookie)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "documenti-0-copia") {
+		t.Errorf("an executable as the copy: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	if res, body := postMultipartValues(t, s, service, fields, "documenti[0].copia", "../../copia del PdC.pdf", pdf, cookie); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with the copy: status %d\n%s", res.StatusCode, errorSummary(body))
+	}
+	list, err := pratica.ListForCitizen(context.Background(), d, ente, citizen, pratica.Filter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("drafts %v, %v", list, err)
+	}
+	p, err := pratica.Get(context.Background(), d, ente, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range p.Attachments {
+		got = append(got, a.Field+" "+a.Name+" "+a.MIME)
+	}
+	if diff := cmp.Diff([]string{"documenti[0].copia copia del PdC.pdf application/pdf"}, got); diff != "" {
+		t.Errorf("attachments (-want +got):\n%s", diff)
+	}
+	if _, page := getAs(t, s, service, cookie); !strings.Contains(page, "copia del PdC.pdf") {
+		t.Error("the step does not list the uploaded copy")
 	}
 }
