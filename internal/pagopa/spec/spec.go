@@ -49,4 +49,3 @@ func Validate(doc []byte) error {
 	}
 	return s.Validate(doc)
 }
-
