@@ -263,8 +263,7 @@ func (v *validator) complex(x *etree.Element, ct *complexType, path string) {
 		v.fail(path, "text %q in element-only content", strings.TrimSpace(textOf(x)))
 	}
 	assign := make([]*particle, len(kids))
-	var m matcher
-	m = matcher{v: v, kids: kids, assign: assign}
+	m := matcher{v: v, kids: kids, assign: assign}
 	ok := ct.content == nil && len(kids) == 0 ||
 		ct.content != nil && m.match(ct.content, 0, func(j int) bool { return j == len(kids) })
 	if !ok {

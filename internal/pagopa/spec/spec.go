@@ -2,11 +2,18 @@
 // OpenAPI) as the project's contract, and the loaded schema that tests use to
 // validate every pagoPA message the project writes, reads or simulates.
 //
-// Only tests import it, so the files are not linked into the product.
+// The station imports the schema to validate what it receives; the rest
+// is for tests.
 package spec
 
 import (
+	"bytes"
 	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 
 	"github.com/sportello/sportello/internal/xsd"
@@ -48,4 +55,46 @@ func Validate(doc []byte) error {
 		return err
 	}
 	return s.Validate(doc)
+}
+
+// ErrNoXmllint is returned by Xmllint on a machine without xmllint.
+var ErrNoXmllint = errors.New("spec: xmllint not installed (apt-get install libxml2-utils)")
+
+var onDisk = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pagopa-spec-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.CopyFS(dir, Files); err != nil {
+		return "", err
+	}
+	wrapper := `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:import namespace="` + NSSOAP + `" schemaLocation="xsd-common/envelope.xsd"/>
+<xs:import namespace="` + NSPaForNode + `" schemaLocation="wsdl/xsd/paForNode.xsd"/>
+<xs:import namespace="` + NSNodeForPa + `" schemaLocation="wsdl/xsd/nodeForPa.xsd"/>
+<xs:import namespace="` + NSBollo + `" schemaLocation="xsd-common/MarcaDaBollo.xsd"/>
+<xs:import namespace="` + NSFlusso + `" schemaLocation="xsd-common/FlussoRiversamento_1_0_4.xsd"/>
+</xs:schema>`
+	return dir, os.WriteFile(filepath.Join(dir, "all.xsd"), []byte(wrapper), 0o644)
+})
+
+// Xmllint validates doc with libxml2's xmllint against the same schema
+// set, so that tests can check that internal/xsd and a complete
+// implementation agree on the project's messages. It returns ErrNoXmllint
+// when the tool is missing, and xmllint's report when doc is invalid.
+func Xmllint(doc []byte) error {
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		return ErrNoXmllint
+	}
+	dir, err := onDisk()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join(dir, "all.xsd"), "-")
+	cmd.Stdin = bytes.NewReader(doc)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("xmllint: %w: %s", err, out)
+	}
+	return nil
 }

@@ -114,8 +114,7 @@ func Symbols(rects []Rect, gap, scale float64) []image.Image {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
