@@ -11,6 +11,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -107,8 +108,9 @@ func BlackRects(content []byte) []Rect {
 }
 
 // Symbols groups black rectangles that lie within gap points of each
-// other into symbols and rasterises each at scale pixels a point, with a
-// white margin, top to bottom then left to right on the page.
+// other into symbols and rasterises each on its module grid, scale pixels
+// a module, with a white margin, top to bottom then left to right on the
+// page.
 func Symbols(rects []Rect, gap, scale float64) []image.Image {
 	parent := make([]int, len(rects))
 	for i := range parent {
@@ -141,26 +143,33 @@ func Symbols(rects []Rect, gap, scale float64) []image.Image {
 	}
 	var syms []sym
 	for _, g := range groups {
-		minX, minY, maxX, maxY := g[0].X, g[0].Y, g[0].X+g[0].W, g[0].Y+g[0].H
+		// Every module row is one rectangle high: the smallest height is
+		// the module size, and each rectangle is snapped to the module
+		// grid, so the bitmap has exact modules whatever the PDF rounded.
+		m := g[0].H
+		minX, maxY := g[0].X, g[0].Y+g[0].H
 		for _, r := range g {
-			minX, minY = min(minX, r.X), min(minY, r.Y)
-			maxX, maxY = max(maxX, r.X+r.W), max(maxY, r.Y+r.H)
+			m = min(m, r.H)
+			minX, maxY = min(minX, r.X), max(maxY, r.Y+r.H)
 		}
-		margin := 8 * gap
-		w := int((maxX-minX+2*margin)*scale) + 1
-		h := int((maxY-minY+2*margin)*scale) + 1
-		img := image.NewGray(image.Rect(0, 0, w, h))
+		cell := func(v float64) int { return int(math.Round(v / m)) }
+		cols, rows := 0, 0
+		for _, r := range g {
+			cols = max(cols, cell(r.X+r.W-minX))
+			rows = max(rows, cell(maxY-r.Y))
+		}
+		const quiet = 6
+		px := int(scale)
+		img := image.NewGray(image.Rect(0, 0, (cols+2*quiet)*px, (rows+2*quiet)*px))
 		for i := range img.Pix {
 			img.Pix[i] = 0xFF
 		}
 		for _, r := range g {
-			x0 := int((r.X - minX + margin) * scale)
-			x1 := int((r.X + r.W - minX + margin) * scale)
+			c0, c1 := cell(r.X-minX), cell(r.X+r.W-minX)
 			// PDF y grows upwards; the image's downwards.
-			y0 := int((maxY - (r.Y + r.H) + margin) * scale)
-			y1 := int((maxY - r.Y + margin) * scale)
-			for y := y0; y < y1; y++ {
-				for x := x0; x < x1; x++ {
+			r0, r1 := cell(maxY-(r.Y+r.H)), cell(maxY-r.Y)
+			for y := (r0 + quiet) * px; y < (r1+quiet)*px; y++ {
+				for x := (c0 + quiet) * px; x < (c1+quiet)*px; x++ {
 					img.SetGray(x, y, color.Gray{})
 				}
 			}
