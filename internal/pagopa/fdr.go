@@ -188,7 +188,7 @@ func ParseFlowXML(b []byte) (Flow, error) {
 		return Flow{}, invalidFlow("missing identificativoFlusso, identificativoUnivocoRegolamento or a known sender type")
 	}
 	var err error
-	if f.Date, err = parseFlowTime(x.DataOra); err != nil {
+	if f.Date, err = ParseDateTime(x.DataOra); err != nil {
 		return Flow{}, invalidFlow("dataOraFlusso: %v", err)
 	}
 	if f.RegulationDate, err = time.Parse(time.DateOnly, x.DataRegolamento); err != nil {
@@ -281,9 +281,10 @@ func (f Flow) XML() ([]byte, error) {
 	return append([]byte(xml.Header), out...), nil
 }
 
-// parseFlowTime reads an xs:dateTime with or without a zone; without one
-// it is Europe/Rome, as the Node writes.
-func parseFlowTime(s string) (time.Time, error) {
+// ParseDateTime reads an xs:dateTime as pagoPA's messages carry it, with a
+// zone or without one, which the Node means as Italian time (receipts,
+// flows, marche da bollo).
+func ParseDateTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}

@@ -153,7 +153,7 @@ func parse(doc []byte) (Stamp, *etree.Element, error) {
 	if s.IUBD = strings.TrimSpace(kids[1].Text()); s.IUBD == "" {
 		return bad("empty IUBD")
 	}
-	t, err := parseDateTime(strings.TrimSpace(kids[2].Text()))
+	t, err := pagopa.ParseDateTime(strings.TrimSpace(kids[2].Text()))
 	if err != nil {
 		return bad("OraAcquisto: %v", err)
 	}
@@ -199,19 +199,6 @@ func signer(root *etree.Element) (*x509.Certificate, error) {
 		return nil, apperr.Errorf(apperr.Invalid, "bollo: %w: certificate: %w", ErrSignature, err)
 	}
 	return cert, nil
-}
-
-// parseDateTime reads xs:dateTime, with or without a zone (Europe/Rome
-// when absent).
-func parseDateTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.ParseInLocation("2006-01-02T15:04:05.999999999", s, loc)
 }
 
 // Seller issues marche da bollo as a PSP does, for the pagoPA simulator:

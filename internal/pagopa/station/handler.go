@@ -441,7 +441,7 @@ func receiptFromWire(x xmlReceiptV2) (Receipt, error) {
 		*f.dst = &c
 	}
 	if x.PaymentDateTime != "" {
-		if r.PaymentDateTime, err = parseDateTime(x.PaymentDateTime); err != nil {
+		if r.PaymentDateTime, err = pagopa.ParseDateTime(x.PaymentDateTime); err != nil {
 			return Receipt{}, err
 		}
 	}
@@ -478,27 +478,6 @@ func receiptFromWire(x xmlReceiptV2) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("transfers add up to %d cents, the payment is %d", sum, r.Amount)
 	}
 	return r, nil
-}
-
-// parseDateTime reads an xs:dateTime with or without a zone; one without
-// is Europe/Rome, as the Node writes it.
-func parseDateTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-		if layout == time.RFC3339Nano {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t, nil
-			}
-			continue
-		}
-		loc, err := time.LoadLocation("Europe/Rome")
-		if err != nil {
-			return time.Time{}, err
-		}
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("dateTime %q", s)
 }
 
 // receiptToWire writes a receipt for paSendRTV2.
