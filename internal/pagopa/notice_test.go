@@ -219,12 +219,34 @@ func notices(t testing.TB) []struct {
 		},
 		IssuedAt: issued,
 	}
+	// Only installments, with the bollettino: two a page after the first.
+	rate := pagopa.Notice{
+		Subject:  "TARI 2026 – utenza domestica",
+		Ente:     ente(t, true),
+		Debtor:   debtor,
+		IssuedAt: issued,
+	}
+	var rateSymbols []string
+	for i, nav := range []string{"300000000000000104", "301000000000000144", "312202500000123479"} {
+		o := pagopa.NoticeOption{NAV: mustNAV(t, nav), Amount: 10000 + pagopa.Cents(i), DueDate: date(2027, time.Month(3+3*i), 30)}
+		rate.Installments = append(rate.Installments, o)
+		qr, err := pagopa.QRCode(o.NAV, "12345678903", o.Amount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dm, err := pagopa.PosteDataMatrix(o.NAV, "12345678903", o.Amount, "1234567", debtor, rate.Subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rateSymbols = append(rateSymbols, qr, dm)
+	}
 	return []struct {
 		name    string
 		notice  pagopa.Notice
 		text    []string
 		symbols []string
 	}{
+
 		{"notice_single_postal", single, []string{
 			"AVVISO DI PAGAMENTO", "Diritti di segreteria – pratica 2025/123", "ENTE CREDITORE", "DESTINATARIO AVVISO",
 			"Comune di Roccafiorita", "Servizi demografici", "Cod. Fiscale 12345678903", "Niccolò Perché-D'Alò",
@@ -243,6 +265,10 @@ func notices(t testing.TB) []struct {
 			"PAGOPA|002|300715700000000032|12345678903|41152",
 			"PAGOPA|002|300996299640641032|12345678903|01",
 		}},
+		{"notice_installments_postal", rate, []string{
+			"300,03 €", "entro il 30/09/2027", "Puoi pagare in 3 rate", "RATA 1 di 3 entro il 30/03/2027",
+			"RATA 3 di 3 entro il 30/09/2027", "BOLLETTINO POSTALE PA", "TARI 2026 – utenza domestica", "Pagina 1 di 2", "Pagina 2 di 2",
+		}, rateSymbols},
 	}
 }
 

@@ -114,26 +114,31 @@ func PaymentNotice(n NoticeData) ([]byte, error) {
 	d.noticeHeader(n)
 	d.noticeParties(n)
 	d.noticeHowMuch(n)
-	slips := 0
+	perPage := 3
+	slipH := slipH + slipGap
+	if n.Postal != nil {
+		perPage, slipH = 2, slipH+postalH
+	}
+	// onPage counts the slips on the current page. Installments start on
+	// a page of their own after the rata unica; without one, the first
+	// shares the first page if it fits.
+	onPage := 0
 	if n.Single != nil {
 		if err := d.slip(n, *n.Single); err != nil {
 			return nil, err
 		}
-		slips++
+		onPage = perPage
 	}
-	perPage := 3
-	if n.Postal != nil {
-		perPage = 2
-	}
-	for i, s := range n.Installments {
-		if i%perPage == 0 && (slips > 0 || i > 0) {
+	for _, s := range n.Installments {
+		if onPage == perPage || d.room() < slipH {
 			d.f.AddPage()
 			d.noticeRunningHead(n)
+			onPage = 0
 		}
 		if err := d.slip(n, s); err != nil {
 			return nil, err
 		}
-		slips++
+		onPage++
 	}
 	return d.bytes()
 }

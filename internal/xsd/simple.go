@@ -151,30 +151,22 @@ func (v *validator) chain(t *typeDef) ([]*simpleType, string, error) {
 		}
 		st := t.simple
 		out = append(out, st)
-		if st.list != nil || st.union != nil {
+		switch {
+		case st.list != nil || st.union != nil:
 			return out, "", nil
-		}
-		if st.baseInline != nil {
+		case st.baseInline != nil:
 			t = st.baseInline
 			continue
 		}
-		if st.base.ns == NS {
+		if _, named := v.s.types[st.base]; !named && st.base.ns == NS {
 			if _, ok := builtins[st.base.local]; !ok {
 				return nil, "", fmt.Errorf("built-in type xs:%s is not supported", st.base.local)
 			}
-			if _, named := v.s.types[st.base]; !named {
-				return out, st.base.local, nil
-			}
-		}
-		if t.name == st.base && t.name.ns == NS {
 			return out, st.base.local, nil
 		}
 		next, err := v.lookupType(st.base)
 		if err != nil {
 			return nil, "", err
-		}
-		if next.name == st.base && st.base.ns == NS {
-			return out, st.base.local, nil
 		}
 		t = next
 	}
