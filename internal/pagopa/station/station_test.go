@@ -399,6 +399,35 @@ func TestSendRTRetries(t *testing.T) {
 			t.Errorf("%d receipts stored, %d losses left; want 1 and 0", got, lost)
 		}
 	})
+	t.Run("station times out once", func(t *testing.T) {
+		var mu sync.Mutex
+		hung := false
+		f := setup(t, func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				hang := !hung && strings.Contains(r.Header.Get("SOAPAction"), "paSendRTV2")
+				hung = hung || hang
+				mu.Unlock()
+				if hang {
+					// With the body read, the server watches the connection
+					// and cancels the context when the payer gives up.
+					io.Copy(io.Discard, r.Body)
+					<-r.Context().Done()
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		})
+		f.payer.Client.Timeout = 200 * time.Millisecond
+		n := nav(t, 4)
+		f.mem.Put(ente, n, position(n, station.StatusValid))
+		if _, err := f.payer.Pay(context.Background(), ente, n); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(f.mem.Receipts()); got != 1 || !hung {
+			t.Errorf("%d receipts stored (hung %v), want 1", got, hung)
+		}
+	})
 	t.Run("gives up after the attempts", func(t *testing.T) {
 		f := setup(t, nil)
 		n := nav(t, 3)
