@@ -206,7 +206,9 @@ func (v *validator) merge(ct *complexType) (*complexType, error) {
 	case ct.simpleBase != (qname{}):
 		if out.text == nil {
 			out.text = base.text
-		} else if out.text.inline != nil && out.text.inline.simple.base == (qname{}) && base.text != nil {
+		} else if t := out.text.inline; t != nil && (t.simple.base == (qname{}) || t.simple.base == ct.simpleBase) && base.text != nil {
+			// A restriction of a complex type with simple content
+			// restricts that type's text.
 			st := *out.text.inline.simple
 			st.base = base.text.name
 			st.baseInline = base.text.inline
