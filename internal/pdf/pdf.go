@@ -112,6 +112,9 @@ type meta struct {
 	// the page number.
 	footer    string
 	landscape bool
+	// latin10 sets the text in the precomputed ISO 8859-16 fonts, for
+	// documents made in bulk (see latin10.go).
+	latin10 bool
 }
 
 // doc is one document being written; its methods add blocks at the current
@@ -119,6 +122,17 @@ type meta struct {
 type doc struct {
 	f     *fpdf.Fpdf
 	width float64 // usable width between the margins
+	// enc encodes cleaned text for the fonts, nil for UTF-8 ones.
+	enc func(string) string
+}
+
+// text cleans s and encodes it for the document's fonts.
+func (d *doc) text(s string) string {
+	s = clean(s)
+	if d.enc != nil {
+		s = d.enc(s)
+	}
+	return s
 }
 
 // rome is the zone in which dates are printed; every ente is in Italy.
@@ -144,9 +158,13 @@ func newDoc(m meta) *doc {
 	// fpdf rewrites the font bytes it is given while subsetting, so every
 	// document gets its own copy: sharing one would make the second
 	// render differ from the first.
-	f.AddUTF8FontFromBytes(sans, "", bytes.Clone(fontRegular))
-	f.AddUTF8FontFromBytes(sans, "B", bytes.Clone(fontSemiBold))
-	f.AddUTF8FontFromBytes(mono, "", bytes.Clone(fontMono))
+	if m.latin10 {
+		addLatin10Fonts(f)
+	} else {
+		f.AddUTF8FontFromBytes(sans, "", bytes.Clone(fontRegular))
+		f.AddUTF8FontFromBytes(sans, "B", bytes.Clone(fontSemiBold))
+		f.AddUTF8FontFromBytes(mono, "", bytes.Clone(fontMono))
+	}
 	f.SetCatalogSort(true)
 	f.SetCreationDate(m.created)
 	f.SetModificationDate(m.created)
@@ -161,7 +179,10 @@ func newDoc(m meta) *doc {
 	f.SetTextColor(colorText[0], colorText[1], colorText[2])
 	pageW, _ := f.GetPageSize()
 	d := &doc{f: f, width: pageW - 2*marginX}
-	footer := clean(m.footer)
+	if m.latin10 {
+		d.enc = toLatin10
+	}
+	footer := d.text(m.footer)
 	f.SetFooterFunc(func() {
 		f.SetY(-16)
 		f.SetDrawColor(colorRule[0], colorRule[1], colorRule[2])
@@ -171,7 +192,7 @@ func newDoc(m meta) *doc {
 		f.SetTextColor(colorMuted[0], colorMuted[1], colorMuted[2])
 		page := fmt.Sprintf("Pagina %d di {nb}", f.PageNo())
 		pageW := f.GetStringWidth(page) + 2
-		for _, line := range fitLines(f, footer, d.width-pageW-4, 2) {
+		for _, line := range d.fitLines(footer, d.width-pageW-4, 2) {
 			f.CellFormat(d.width-pageW, 4, line, "", 2, "L", false, 0, "")
 		}
 		f.SetXY(marginX+d.width-pageW, -14)
@@ -184,11 +205,17 @@ func newDoc(m meta) *doc {
 
 // fitLines wraps s to width and keeps at most n lines, so that a footer can
 // never push the page number off the page.
-func fitLines(f *fpdf.Fpdf, s string, width float64, n int) []string {
+func (d *doc) fitLines(s string, width float64, n int) []string {
+	f := d.f
 	if s == "" || f.Err() {
 		return nil
 	}
-	lines := f.SplitText(s, width)
+	var lines []string
+	if d.enc != nil {
+		lines = splitBytes(f, s, width)
+	} else {
+		lines = f.SplitText(s, width)
+	}
 	if len(lines) > n {
 		lines = lines[:n]
 		lines[n-1] = strings.TrimRight(lines[n-1], " ") + " …"
