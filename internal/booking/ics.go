@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -18,9 +19,7 @@ type Event struct {
 	Description string
 	Start, End  time.Time
 	// Stamp is when the file was made (DTSTAMP).
-	Stamp time.Time
-	// Organizer is the ente's name, shown as who invites.
-	Organizer string
+	Stamp     time.Time
 	Cancelled bool
 	Sequence  int
 }
@@ -36,11 +35,7 @@ func ICS(e Event) []byte {
 	line("VERSION", "2.0")
 	line("PRODID", "-//Sportello//Prenotazione appuntamenti//IT")
 	line("CALSCALE", "GREGORIAN")
-	if e.Cancelled {
-		line("METHOD", "CANCEL")
-	} else {
-		line("METHOD", "PUBLISH")
-	}
+	line("METHOD", "PUBLISH")
 	line("BEGIN", "VEVENT")
 	line("UID", escape(e.UID))
 	line("DTSTAMP", e.Stamp.UTC().Format(utc))
@@ -53,9 +48,6 @@ func ICS(e Event) []byte {
 	}
 	if e.Description != "" {
 		line("DESCRIPTION", escape(e.Description))
-	}
-	if e.Organizer != "" {
-		fold(&b, "ORGANIZER;CN="+quoteParam(e.Organizer)+":mailto:noreply@invalid")
 	}
 	if e.Cancelled {
 		line("STATUS", "CANCELLED")
@@ -72,15 +64,24 @@ func ICS(e Event) []byte {
 	return []byte(b.String())
 }
 
-// escape escapes a TEXT value (RFC 5545 §3.3.11).
+// escape escapes a TEXT value (RFC 5545 §3.3.11): backslash, semicolon and
+// comma escaped, line breaks as \n, other control characters (which TEXT
+// may not hold) and invalid UTF-8 dropped.
 func escape(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`, "\r", `\n`).Replace(s)
-}
-
-// quoteParam quotes a parameter value, which may not hold a double quote.
-func quoteParam(s string) string {
-	return `"` + strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ").Replace(s) + `"`
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", "\n"), "")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == ';' || r == ',':
+			b.WriteRune('\\')
+			b.WriteRune(r)
+		case r == '\n' || r == '\r':
+			b.WriteString(`\n`)
+		case r == '\t' || !unicode.IsControl(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // fold writes a content line, folded so that no line exceeds 75 octets
