@@ -74,28 +74,35 @@ func Availability(ctx context.Context, q db.Querier, ente tenant.ID, hol *calend
 type occupied map[CalendarID]map[int64]int
 
 // occupancy reads the seats taken between from and to on the office's
-// calendars: confirmed appointments and holds that have not lapsed.
+// calendars: confirmed appointments and holds that have not lapsed. Rows
+// come one per seat-cell and are counted here: the engines' GROUP BY costs
+// more than it saves on cells that mostly have one seat.
 func occupancy(ctx context.Context, q db.Querier, ente tenant.ID, office int64, from, to, now time.Time) (occupied, error) {
-	rows, err := q.QueryContext(ctx, `SELECT calendar_id, minute, COUNT(*) FROM booking_cell
+	rows, err := q.QueryContext(ctx, `SELECT calendar_id, minute FROM booking_cell
 		WHERE ente_id = $1 AND calendar_id IN (SELECT id FROM booking_calendar WHERE ente_id = $1 AND office_id = $2)
-		AND minute >= $3 AND minute < $4 AND (held_until = 0 OR held_until > $5)
-		GROUP BY calendar_id, minute`, ente, office, minuteOf(from), minuteOf(to), now.Unix())
+		AND minute >= $3 AND minute < $4 AND (held_until = 0 OR held_until > $5)`,
+		ente, office, minuteOf(from), minuteOf(to), now.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("booking: occupancy: %w", err)
 	}
 	defer rows.Close()
 	out := occupied{}
+	var last CalendarID
+	var cur map[int64]int
 	for rows.Next() {
 		var c CalendarID
 		var m int64
-		var n int
-		if err := rows.Scan(&c, &m, &n); err != nil {
+		if err := rows.Scan(&c, &m); err != nil {
 			return nil, fmt.Errorf("booking: occupancy: %w", err)
 		}
-		if out[c] == nil {
-			out[c] = map[int64]int{}
+		if cur == nil || c != last {
+			if cur = out[c]; cur == nil {
+				cur = map[int64]int{}
+				out[c] = cur
+			}
+			last = c
 		}
-		out[c][m] = n
+		cur[m]++
 	}
 	return out, rows.Err()
 }
