@@ -94,6 +94,19 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /area-personale/profilo/canali":   {path: "/area-personale/profilo/canali", form: url.Values{"channel": {"appio"}}, want: "LAAALLLLL"},
 		"POST /area-personale/sessioni/termina": {path: "/area-personale/sessioni/termina", want: "LAAALLLLL"},
 		"GET /area-personale/deleghe":           {path: "/area-personale/deleghe", want: "LAAALLLLL"},
+		"GET /area-personale/appuntamenti":      {path: "/area-personale/appuntamenti", want: "LAAALLLLL"},
+
+		// Booking: public; a held or booked appointment's pages need its
+		// code and token, whoever asks (the case with a wrong token is
+		// TestBookingNeedsTheToken).
+		"GET /prenota-appuntamento":                       {path: "/prenota-appuntamento?servizio=certificati-anagrafici", want: all},
+		"POST /prenota-appuntamento":                      {path: "/prenota-appuntamento", form: url.Values{"servizio": {"certificati-anagrafici"}}, want: all},
+		"GET /prenota-appuntamento/data":                  {path: "/prenota-appuntamento/data?servizio=certificati-anagrafici&ufficio=parla&canale=desk", want: all},
+		"POST /prenota-appuntamento/lista-attesa":         {path: "/prenota-appuntamento/lista-attesa", form: url.Values{"servizio": {"certificati-anagrafici"}, "ufficio": {"parla"}, "canale": {"desk"}}, want: all},
+		"GET /prenota-appuntamento/{code}":                {path: f.booked, want: all},
+		"GET /prenota-appuntamento/{code}/calendario.ics": {path: strings.Replace(f.booked, "?", "/calendario.ics?", 1), want: all},
+		"GET /prenota-appuntamento/{code}/{step}":         {path: strings.Replace(f.held, "?", "/dettagli?", 1), want: all},
+		"POST /prenota-appuntamento/{code}/{step}":        {path: strings.Replace(f.held, "?", "/dettagli?", 1), form: url.Values{"reason": {""}}, want: all},
 		"POST /area-personale/deleghe":          {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
 		// Online services: only the citizen's own pratiche.
 		"GET /area-personale/richiesta/{service}":  {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
@@ -176,6 +189,8 @@ type accessFixture struct {
 	// draft is a draft pratica of citizen A, draftStep its first data step.
 	draft     pratica.ID
 	draftStep string
+	// held and booked are appointments' pages, with their tokens.
+	held, booked string
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -260,6 +275,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	}
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
+	f.held, f.booked = seedAccessBooking(t, s, a.ID)
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

@@ -65,6 +65,17 @@ func (s *Server) routes() []route {
 		{pattern: "GET /lingua/{lang}", h: s.languageSet},
 		{pattern: "POST /valutazione", h: s.ratingCreate},
 
+		// Appointments: the booking flow, with or without login; the held or
+		// booked appointment is reached by its code and secret token.
+		{pattern: "GET /prenota-appuntamento", h: s.bookingStart, personal: true},
+		{pattern: "POST /prenota-appuntamento", h: s.bookingHold, personal: true},
+		{pattern: "GET /prenota-appuntamento/data", h: s.bookingDays, personal: true},
+		{pattern: "POST /prenota-appuntamento/lista-attesa", h: s.bookingWaitlist, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}", h: s.bookingShow, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}/calendario.ics", h: s.bookingICS, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}/{step}", h: s.bookingStepShow, personal: true},
+		{pattern: "POST /prenota-appuntamento/{code}/{step}", h: s.bookingStepSave, personal: true},
+
 		// Citizens' login with SPID and CIE (SAML).
 		{pattern: "GET /accedi", h: s.loginShow, personal: true},
 		{pattern: "GET /spid/login", h: s.spidLogin, personal: true},
@@ -85,6 +96,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /area-personale/deleghe", h: s.delegationsList, personal: true, audience: citizens},
 		{pattern: "POST /area-personale/deleghe", h: s.delegationCreate, personal: true, audience: citizens},
 		{pattern: "POST /area-personale/deleghe/{id}/revoca", h: s.delegationRevoke, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/appuntamenti", h: s.appointmentsList, personal: true, audience: citizens},
 
 		// Online services: the flow of a request, the citizen's pratiche.
 		{pattern: "GET /area-personale/richiesta/{service}", h: s.serviceStart, personal: true, audience: citizens},
