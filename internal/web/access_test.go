@@ -107,7 +107,7 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /prenota-appuntamento/{code}/calendario.ics": {path: strings.Replace(f.booked, "?", "/calendario.ics?", 1), want: all},
 		"GET /prenota-appuntamento/{code}/{step}":         {path: strings.Replace(f.held, "?", "/dettagli?", 1), want: all},
 		"POST /prenota-appuntamento/{code}/{step}":        {path: strings.Replace(f.held, "?", "/dettagli?", 1), form: url.Values{"reason": {""}}, want: all},
-		"POST /area-personale/deleghe":          {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
+		"POST /area-personale/deleghe":                    {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
 		// Online services: only the citizen's own pratiche.
 		"GET /area-personale/richiesta/{service}":  {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
 		"POST /area-personale/richiesta/{service}": {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},

@@ -99,8 +99,8 @@ type bookingView struct {
 // bookingField is what the "booking-input" template takes.
 type bookingField struct {
 	Name, Label, Value, Kind, Help, Error, Autocomplete, RequiredText string
-	Required                                                         bool
-	Max                                                              int
+	Required                                                          bool
+	Max                                                               int
 }
 
 // Field describes one input of the details and requester steps.
