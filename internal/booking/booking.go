@@ -191,3 +191,6 @@ func mustRome() *time.Location {
 	}
 	return loc
 }
+
+// Rome returns the time zone appointments are shown in.
+func Rome() *time.Location { return rome }
