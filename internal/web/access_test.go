@@ -140,6 +140,17 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 
 		"GET /ufficio":                                        {path: "/ufficio", want: "LLLLAAAAL"},
 		"GET /sportello/deleghe":                              {path: "/sportello/deleghe", want: "LLLLAFFAL"},
+		"GET /sportello":                                      {path: "/sportello", want: "LLLLAFFFL"},
+		"GET /sportello/domicilio":                            {path: "/sportello/domicilio", want: "LLLLAFFFL"},
+		"POST /sportello/accoglienza":                         {path: "/sportello/accoglienza", form: url.Values{"label": {"Prova"}}, want: "LLLLAFFFL"},
+		"POST /sportello/chiama":                              {path: "/sportello/chiama", want: "LLLLAFFFL"},
+		"POST /sportello/esito/{id}":                          {path: "/sportello/esito/999999", form: url.Values{"esito": {"served"}}, want: "LLLLAFFFL"},
+		"GET /sportello/contatti":                             {path: "/sportello/contatti", want: "LLLLAFFFL"},
+		"POST /sportello/contatti":                            {path: "/sportello/contatti", form: url.Values{"kind": {"other"}}, want: "LLLLAFFFL"},
+		"GET /sportello/statistiche":                          {path: "/sportello/statistiche", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini":                            {path: "/sportello/cittadini?q=prova", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini/{id}":                       {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10), want: "LLLLAFFFL"},
+		"GET /coda/{office}":                                  {path: "/coda/parla", want: all},
 		"POST /sportello/deleghe":                             {path: "/sportello/deleghe", form: url.Values{"doc_type": {"cie"}}, want: "LLLLAFFAL"},
 		"GET /amministrazione-ente/operatori":                 {path: "/amministrazione-ente/operatori", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/operatori":                {path: "/amministrazione-ente/operatori", form: url.Values{"role": {"desk"}}, want: "LLLLFFFAL"},
@@ -191,6 +202,7 @@ type accessFixture struct {
 	draftStep string
 	// held and booked are appointments' pages, with their tokens.
 	held, booked string
+	citizenA     identity.CitizenID
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -276,6 +288,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
 	f.held, f.booked = seedAccessBooking(t, s, a.ID)
+	f.citizenA = citA
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

@@ -128,6 +128,21 @@ func (s *Server) routes() []route {
 
 		// The back office.
 		{pattern: "GET /ufficio", h: s.officeHome, personal: true, audience: operators},
+		// The desk console: today's appointments and the queue, the mobile
+		// operator's home visits, the interaction log and its statistics,
+		// the citizen view (every view audited with its reason).
+		{pattern: "GET /sportello", h: s.deskShow(false), personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/domicilio", h: s.deskShow(true), personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/accoglienza", h: s.deskCheckIn, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/chiama", h: s.deskCallNext, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/esito/{id}", h: s.deskOutcome, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/contatti", h: s.deskContactsShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/contatti", h: s.deskContactCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/statistiche", h: s.deskStats, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/cittadini", h: s.deskCitizenSearch, personal: true, audience: operators, perm: identity.ViewCitizenData},
+		{pattern: "GET /sportello/cittadini/{id}", h: s.deskCitizenShow, personal: true, audience: operators, perm: identity.ViewCitizenData},
+		// The waiting room's screen: public, numbers only.
+		{pattern: "GET /coda/{office}", h: s.queueScreen},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
 		{pattern: "POST /sportello/deleghe", h: s.deskDelegationCreate, personal: true, audience: operators, perm: identity.ManageDelegations},
 		{pattern: "GET /amministrazione-ente/operatori", h: s.operatorsList, personal: true, audience: operators, perm: identity.ManageOperators},
