@@ -41,7 +41,7 @@ type deskCitizenRow struct {
 
 // deskPraticaRow is one of the citizen's pratiche.
 type deskPraticaRow struct {
-	ID                               int64
+	ID                              int64
 	Title, State, Protocol, Updated string
 }
 
@@ -152,4 +152,6 @@ func (s *Server) deskCitizenShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 // AppointmentTable is the citizen's appointments for the shared template.
-func (p *deskCitizenPage) AppointmentTable() appointmentTable { return appointmentTable{p, p.Appointments} }
+func (p *deskCitizenPage) AppointmentTable() appointmentTable {
+	return appointmentTable{p, p.Appointments}
+}
