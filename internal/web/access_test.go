@@ -150,6 +150,8 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /sportello/statistiche":                          {path: "/sportello/statistiche", want: "LLLLAFFFL"},
 		"GET /sportello/cittadini":                            {path: "/sportello/cittadini?q=prova", want: "LLLLAFFFL"},
 		"GET /sportello/cittadini/{id}":                       {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10), want: "LLLLAFFFL"},
+		"GET /sportello/pratiche/nuova":                       {path: "/sportello/pratiche/nuova", want: "LLLLAFFFL"},
+		"POST /sportello/pratiche/nuova":                      {path: "/sportello/pratiche/nuova", form: url.Values{"fiscal_code": {"x"}}, want: "LLLLAFFFL"},
 		"GET /coda/{office}":                                  {path: "/coda/parla", want: all},
 		"POST /sportello/deleghe":                             {path: "/sportello/deleghe", form: url.Values{"doc_type": {"cie"}}, want: "LLLLAFFAL"},
 		"GET /amministrazione-ente/operatori":                 {path: "/amministrazione-ente/operatori", want: "LLLLFFFAL"},

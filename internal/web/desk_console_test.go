@@ -15,6 +15,10 @@ import (
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/desk"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
 )
 
@@ -139,4 +143,69 @@ func TestDeskConsole(t *testing.T) {
 	if err != nil || len(events) != 1 || events[0].Detail != "desk view, reason desk" || events[0].Subject != citizenSubject(env.mario) {
 		t.Errorf("audit: %+v, %v", events, err)
 	}
+}
+
+// TestFileOnBehalf has the desk start a service for Mario by phone: no
+// document, his consent; the draft waits in his personal area, he is told
+// by e-mail, the filing is audited. At the desk a checked document is
+// required.
+func TestFileOnBehalf(t *testing.T) {
+	env := newOfficeEnv(t)
+	ctx := context.Background()
+	op := env.cookies[env.desk]
+	_, body := getAs(t, env.s, "/sportello/pratiche/nuova?cittadino=RSSMRA80A01A116Q", op)
+	svc := parse(t, body).Find(`#service option`).First().AttrOr("value", "")
+	if svc == "" {
+		t.Fatalf("no online service offered\n%.2000s", body)
+	}
+	form := url.Values{"fiscal_code": {"RSSMRA80A01A116Q"}, "service": {svc}, "mode": {"desk"}, "doc_type": {"cie"},
+		"doc_number": {"12345"}, "consent": {"1"}}
+	res, body := postForm(t, env.s, "/sportello/pratiche/nuova", form, op)
+	if res.StatusCode != http.StatusUnprocessableEntity ||
+		bookingErrors(t, body) != "Inserisci il numero del documento come è scritto sul documento.|Conferma di aver controllato il documento." {
+		t.Errorf("desk without a checked document: status %d, errors %q", res.StatusCode, bookingErrors(t, body))
+	}
+	form.Set("mode", "phone")
+	res, body = postForm(t, env.s, "/sportello/pratiche/nuova", form, op)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "avviata per Mario Rossi") {
+		t.Fatalf("by phone: status %d\n%.2000s", res.StatusCode, body)
+	}
+	list, err := pratica.ListForCitizen(ctx, env.d, env.ente, env.mario, pratica.Filter{})
+	if err != nil || len(list) != 1 || list[0].State != pratica.Draft || list[0].FiledBy != identity.OperatorSubject(env.desk) {
+		t.Fatalf("Mario's pratiche: %+v, %v", list, err)
+	}
+	f, err := desk.FilingOf(ctx, env.d, env.ente, int64(list[0].ID))
+	if err != nil || f.Mode != "phone" || f.DocNumber != "" || !f.Consent {
+		t.Errorf("filing record %+v, %v", f, err)
+	}
+	// Mario logs in: the draft is in his room, his to check and send.
+	citizen := citizenCookieFor(t, env, env.mario)
+	_, body = getAs(t, env.s, "/area-personale/pratiche", citizen)
+	if !strings.Contains(body, "/area-personale/pratiche/"+strconv.FormatInt(int64(list[0].ID), 10)) {
+		t.Errorf("the draft is not in Mario's Pratiche\n%.3000s", body)
+	}
+	sent, err := mail.List(ctx, env.d, env.ente, mail.Filter{})
+	if err != nil || len(sent) != 1 || sent[0].Kind != "desk-filing" || sent[0].To != "mario@example.org" {
+		t.Errorf("outbox %+v, %v", sent, err)
+	}
+	events, err := audit.List(ctx, env.d, env.ente, audit.Filter{Action: "pratica.filed_on_behalf"})
+	if err != nil || len(events) != 1 || events[0].Detail != "mode phone, service "+svc {
+		t.Errorf("audit %+v, %v", events, err)
+	}
+}
+
+// citizenCookieFor starts a SPID-level session for a citizen.
+func citizenCookieFor(t *testing.T, env *officeEnv, c identity.CitizenID) *http.Cookie {
+	t.Helper()
+	var token string
+	err := env.d.InTx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		token, _, err = identity.StartSession(context.Background(), tx, env.ente, identity.CitizenSubject(c),
+			identity.SessionInput{IdP: "https://idp.example", Level: 2}, testNow)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: citizenCookie, Value: token}
 }

@@ -56,3 +56,25 @@ CREATE TABLE desk_interaction (
 );
 CREATE INDEX desk_interaction_at ON desk_interaction (ente_id, at);
 CREATE INDEX desk_interaction_citizen ON desk_interaction (ente_id, citizen_id, at);
+
+-- A service an operator started for a citizen: at the desk, with the
+-- identity document seen (its type and number recorded, no copy kept), or
+-- by phone (the draft waits for the citizen to check and send it after
+-- logging in), and the citizen's consent.
+CREATE TABLE desk_filing (
+    id          INTEGER PRIMARY KEY,
+    ente_id     INTEGER NOT NULL REFERENCES ente (id) ON DELETE CASCADE,
+    pratica_id  INTEGER NOT NULL,
+    citizen_id  INTEGER NOT NULL,
+    operator_id INTEGER NOT NULL,
+    mode        TEXT NOT NULL CHECK (mode IN ('desk', 'phone', 'home')),
+    doc_type    TEXT NOT NULL DEFAULT '',
+    doc_number  TEXT NOT NULL DEFAULT '',
+    consent     BOOLEAN NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    UNIQUE (ente_id, id),
+    UNIQUE (ente_id, pratica_id),
+    FOREIGN KEY (ente_id, pratica_id) REFERENCES pratica (ente_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (ente_id, citizen_id) REFERENCES citizen (ente_id, id),
+    FOREIGN KEY (ente_id, operator_id) REFERENCES operator (ente_id, id)
+);
