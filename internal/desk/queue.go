@@ -68,13 +68,6 @@ func (t *Ticket) Wait() time.Duration {
 
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-func nullTime(t time.Time) sql.NullTime {
-	if t.IsZero() {
-		return sql.NullTime{}
-	}
-	return sql.NullTime{Time: ts(t), Valid: true}
-}
-
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
 
 var rome = booking.Rome()

@@ -208,17 +208,16 @@ func (s *Server) bookingConfirm(w http.ResponseWriter, r *http.Request, a *booki
 	})
 	if errors.Is(err, booking.ErrIncomplete) {
 		// Back to the first step with a mistake, which says what it is.
-		p := s.bookingBase(r, "dettagli")
-		p.Form = a.Request()
-		for _, prob := range p.Form.Check(a.Channel) {
-			if !slices.Contains(stepFields["dettagli"], prob.Field) {
-				p = s.bookingBase(r, "richiedente")
-				p.Form = a.Request()
-			}
-			break
+		req := a.Request()
+		probs := req.Check(a.Channel)
+		step := "dettagli"
+		if len(probs) > 0 && !slices.Contains(stepFields[step], probs[0].Field) {
+			step = "richiedente"
 		}
-		for _, prob := range p.Form.Check(a.Channel) {
-			if slices.Contains(stepFields[p.Step], prob.Field) {
+		p := s.bookingBase(r, step)
+		p.Form = req
+		for _, prob := range probs {
+			if slices.Contains(stepFields[step], prob.Field) {
 				p.Errors = append(p.Errors, fieldError{Field: prob.Field, Message: p.T("booking.error." + prob.Field + "." + prob.Key)})
 			}
 		}

@@ -76,8 +76,8 @@ func TestBookWithoutLogin(t *testing.T) {
 	ctx := context.Background()
 	res, body := get(t, s, "localhost", "/servizi/certificati-anagrafici")
 	href, _ := parse(t, body).Find(`[data-element="service-booking-access"]`).Attr("href")
-	if href != "/prenota-appuntamento?servizio=certificati-anagrafici" {
-		t.Fatalf("scheda's booking link %q", href)
+	if res.StatusCode != 200 || href != "/prenota-appuntamento?servizio=certificati-anagrafici" {
+		t.Fatalf("scheda: status %d, booking link %q", res.StatusCode, href)
 	}
 	// Step 1: the service preselected, the offices that take it.
 	res, body = get(t, s, "localhost", href)
@@ -119,6 +119,11 @@ func TestBookWithoutLogin(t *testing.T) {
 	}
 	res, _ = postForm(t, s, details, url.Values{"reason": {"Certificato di residenza"}, "details": {"Per la banca"}}, anon)
 	requester := res.Header.Get("Location")
+	// Confirming before saying who books lands on that step, with why.
+	res, body = postForm(t, s, strings.Replace(requester, "/richiedente?", "/riepilogo?", 1), url.Values{}, anon)
+	if res.StatusCode != http.StatusUnprocessableEntity || bookingErrors(t, body) != "Scrivi nome e cognome.|Scrivi il codice fiscale.|Scrivi un'email o un numero di telefono." {
+		t.Errorf("confirm too early: status %d, errors %q", res.StatusCode, bookingErrors(t, body))
+	}
 	res, body = postForm(t, s, requester, url.Values{"name": {"Mario Rossi"}, "fiscal_code": {"5f2b8c1e-anonimo"}}, anon)
 	if res.StatusCode != http.StatusUnprocessableEntity ||
 		bookingErrors(t, body) != "Il codice fiscale non è valido: controlla i 16 caratteri.|Scrivi un'email o un numero di telefono." {
