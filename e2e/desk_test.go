@@ -104,6 +104,8 @@ func TestDeskJourney(t *testing.T) {
 	ctx = s.tab(t)
 	s.open(t, ctx, "/sportello/pratiche/nuova?cittadino="+who.FiscalCode, 200)
 	check("filing on behalf")
+	ctx = s.tab(t)
+	s.open(t, ctx, "/sportello/pratiche/nuova?cittadino="+who.FiscalCode, 200)
 	// They booked without login and never used SPID: the desk registers
 	// them with their name.
 	do(t, ctx, "name the person and pick the service",
