@@ -54,6 +54,10 @@ type bookingPage struct {
 	Flash  string
 	// Waitlist offers the waiting list when no slot is free.
 	Waitlist bool
+	// Action is where step 2's form goes: a new hold, or moving a booked
+	// appointment (Moving).
+	Action string
+	Moving bool
 }
 
 // HasError reports whether a field has a mistake.
@@ -283,16 +287,24 @@ func (s *Server) bookingDays(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/prenota-appuntamento?"+c.query().Encode(), http.StatusSeeOther)
 		return nil
 	}
-	return s.renderBookingDays(w, r, c, http.StatusOK, "")
+	return s.renderBookingDays(w, r, c, http.StatusOK, "", nil, "")
 }
 
-// renderBookingDays renders step 2 with an optional flash (a slot lost).
-func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c bookingChoice, status int, flash string) error {
+// renderBookingDays renders step 2 with an optional flash (a slot lost);
+// with moving set, it offers the times to move that booked appointment to.
+func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c bookingChoice, status int, flash string, moving *booking.Appointment, token string) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
 	now := s.now()
 	p := s.bookingBase(r, "data")
 	p.Service, p.Office, p.Channel, p.Query, p.Flash = c.service, c.office, c.channel, c.query(), flash
+	p.Action = "/prenota-appuntamento"
+	dayURL := "/prenota-appuntamento/data?"
+	if moving != nil {
+		p.Moving, p.Query = true, url.Values{}
+		p.Action = bookingURL(moving.Code, token, "sposta")
+		dayURL = p.Action + "&"
+	}
 	days, err := booking.Availability(ctx, s.db, e.ID, s.cal, booking.Query{Office: *c.office, Service: c.service.Slug,
 		Channel: c.channel, From: calendar.DateOf(now.In(rome)), Days: 62}, now)
 	if err != nil {
@@ -301,9 +313,8 @@ func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c boo
 	want := r.URL.Query().Get("giorno")
 	var shown *booking.Day
 	for i, d := range days {
-		v := p.Query
 		q := url.Values{}
-		for k, vs := range v {
+		for k, vs := range p.Query {
 			q[k] = vs
 		}
 		q.Set("giorno", d.Date.String())
@@ -312,7 +323,7 @@ func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c boo
 			shown = &days[i]
 		}
 		p.Days = append(p.Days, bookingDayView{Value: d.Date.String(), Label: s.dateLabel(p.basePage, d.Date),
-			URL: "/prenota-appuntamento/data?" + q.Encode(), Current: cur})
+			URL: dayURL + q.Encode(), Current: cur})
 	}
 	if shown == nil && len(days) > 0 {
 		shown = &days[0]
@@ -325,7 +336,7 @@ func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c boo
 				Label: sl.Start.In(rome).Format("15:04") + "–" + sl.End.In(rome).Format("15:04")})
 		}
 	}
-	p.Waitlist = len(days) == 0
+	p.Waitlist = len(days) == 0 && moving == nil
 	return s.render(w, r, status, "public/booking", &p)
 }
 
@@ -358,7 +369,7 @@ func (s *Server) bookingHold(w http.ResponseWriter, r *http.Request) error {
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("inizio"))
 	if err != nil {
 		p := s.bookingBase(r, "data")
-		return s.renderBookingDays(w, r, c, http.StatusUnprocessableEntity, p.T("booking.error.time"))
+		return s.renderBookingDays(w, r, c, http.StatusUnprocessableEntity, p.T("booking.error.time"), nil, "")
 	}
 	var citizen int64
 	if sess, err := s.session(r, e.ID, citizenCookie, identity.SubjectCitizen, now); err == nil && sess != nil {
@@ -368,7 +379,7 @@ func (s *Server) bookingHold(w http.ResponseWriter, r *http.Request) error {
 		Channel: c.channel, Start: start, Citizen: citizen}, now)
 	if errors.Is(err, booking.ErrTaken) {
 		p := s.bookingBase(r, "data")
-		return s.renderBookingDays(w, r, c, http.StatusConflict, p.T("booking.error.taken"))
+		return s.renderBookingDays(w, r, c, http.StatusConflict, p.T("booking.error.taken"), nil, "")
 	}
 	if err != nil {
 		return err

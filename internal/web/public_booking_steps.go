@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -72,12 +73,19 @@ func (s *Server) bookingView(r *http.Request, p basePage, a *booking.Appointment
 // bookingStepShow shows step 3, 4 or 5 of a held appointment.
 func (s *Server) bookingStepShow(w http.ResponseWriter, r *http.Request) error {
 	step := r.PathValue("step")
-	if _, ok := stepFields[step]; !ok && step != "riepilogo" {
+	if _, ok := stepFields[step]; !ok && step != "riepilogo" && step != "sposta" {
 		return apperr.New(apperr.NotFound, "")
 	}
 	a, token, err := s.heldAppointment(r)
 	if err != nil {
 		return err
+	}
+	if step == "sposta" {
+		c, err := s.movable(r, a)
+		if err != nil {
+			return err
+		}
+		return s.renderBookingDays(w, r, c, http.StatusOK, "", a, token)
 	}
 	if a.State != booking.Held {
 		http.Redirect(w, r, bookingURL(a.Code, token, ""), http.StatusSeeOther)
@@ -144,6 +152,8 @@ func (s *Server) bookingStepSave(w http.ResponseWriter, r *http.Request) error {
 		return s.bookingConfirm(w, r, a, token)
 	case "annulla":
 		return s.bookingCancel(w, r, a, token)
+	case "sposta":
+		return s.bookingMove(w, r, a, token)
 	}
 	fields, ok := stepFields[step]
 	if !ok {
@@ -312,4 +322,68 @@ func (s *Server) bookingICS(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, err = w.Write(body)
 	return err
+}
+
+// movable is the choice of a booked appointment the citizen may still move:
+// its service, office and channel.
+func (s *Server) movable(r *http.Request, a *booking.Appointment) (bookingChoice, error) {
+	v, err := s.bookingView(r, s.base(r, ""), a, "")
+	if err != nil {
+		return bookingChoice{}, err
+	}
+	if !v.CanChange {
+		return bookingChoice{}, booking.ErrTooLate
+	}
+	return s.parseBookingChoice(r, url.Values{"servizio": {a.Service}, "ufficio": {officeSlug(enteFrom(r.Context()), a.Office)},
+		"canale": {string(a.Channel)}})
+}
+
+func officeSlug(e *tenant.Ente, id int64) string {
+	for _, o := range e.Offices {
+		if o.ID == id {
+			return o.Slug
+		}
+	}
+	return ""
+}
+
+// bookingMove moves a booked appointment to the chosen time, keeping its
+// code, e-mails the new time, and offers the old one to the waiting list,
+// all in one transaction.
+func (s *Server) bookingMove(w http.ResponseWriter, r *http.Request, a *booking.Appointment, token string) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	now := s.now()
+	c, err := s.movable(r, a)
+	if err != nil {
+		return err
+	}
+	start, err := time.Parse(time.RFC3339, r.PostFormValue("inizio"))
+	if err != nil {
+		p := s.bookingBase(r, "data")
+		return s.renderBookingDays(w, r, c, http.StatusUnprocessableEntity, p.T("booking.error.time"), a, token)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		moved, _, err := booking.Move(ctx, tx, e.ID, s.cal, *c.office, a.ID, start, false, now)
+		if err != nil {
+			return err
+		}
+		if m, ok := s.bookingMail(r, e, moved, token, "confirmed"); ok && s.opt.Jobs != nil {
+			if _, err := mail.Queue(ctx, tx, s.opt.Jobs, m, now); err != nil {
+				return err
+			}
+		}
+		freed := *a
+		freed.State = booking.Cancelled
+		return s.offerFreed(r, tx, e, &freed, now)
+	})
+	if errors.Is(err, booking.ErrTaken) {
+		p := s.bookingBase(r, "data")
+		return s.renderBookingDays(w, r, c, http.StatusConflict, p.T("booking.error.taken"), a, token)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, bookingURL(a.Code, token, ""), http.StatusSeeOther)
+	return nil
 }

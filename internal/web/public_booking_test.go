@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
@@ -168,6 +169,26 @@ func TestBookWithoutLogin(t *testing.T) {
 	_, body = getAs(t, s, "/area-personale/appuntamenti", cookie)
 	if !strings.Contains(body, code) {
 		t.Errorf("Appuntamenti lacks %s\n%.3000s", code, body)
+	}
+	// He moves it from the e-mailed link: same code, another time, a
+	// second e-mail with the new time.
+	move := strings.Replace(done, "?", "/sposta?", 1)
+	res, body = get(t, s, "localhost", move)
+	doc = parse(t, body)
+	if res.StatusCode != 200 || doc.Find(`form[action="`+move+`"]`).Length() != 1 {
+		t.Fatalf("move page: status %d\n%.2000s", res.StatusCode, body)
+	}
+	later := doc.Find(`input[name="inizio"]`).Eq(1).AttrOr("value", "")
+	res, _ = postForm(t, s, move, url.Values{"inizio": {later}}, anon)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: status %d", res.StatusCode)
+	}
+	moved, err := booking.ByCode(ctx, d, ente, code, strings.SplitN(done, "?t=", 2)[1])
+	if err != nil || moved.Start.Format(time.RFC3339) != later || moved.State != booking.Confirmed {
+		t.Errorf("after moving: %+v, %v; want confirmed at %s", moved, err, later)
+	}
+	if sent, _ := mail.List(ctx, d, ente, mail.Filter{}); len(sent) != 2 {
+		t.Errorf("%d e-mails after moving, want 2", len(sent))
 	}
 	// He cancels it from the e-mailed link (a day's notice is left).
 	res, _ = postForm(t, s, strings.Replace(done, "?", "/annulla?", 1), url.Values{}, anon)
