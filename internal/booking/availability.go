@@ -45,8 +45,14 @@ const MaxDays = 92
 // q.Service at q.Office, at most q.Days of them, respecting each calendar's
 // hours (or the office's), seats, booking window and minimum notice, the
 // office's closures and the ente's holidays. A hold that has lapsed frees
-// its slot here at once.
+// its slot here at once. A nil hol means the national holidays only.
 func Availability(ctx context.Context, q db.Querier, ente tenant.ID, hol *calendar.Calendar, in Query, now time.Time) ([]Day, error) {
+	if hol == nil {
+		var err error
+		if hol, err = calendar.New(calendar.Options{}); err != nil {
+			return nil, fmt.Errorf("booking: availability: %w", err)
+		}
+	}
 	if in.Days < 1 || in.Days > MaxDays || !in.From.Valid() || strings.TrimSpace(in.Service) == "" {
 		return nil, apperr.Errorf(apperr.Invalid, "booking: availability: %d days from %v for %q", in.Days, in.From, in.Service)
 	}
@@ -116,7 +122,7 @@ func compute(cals []*Calendar, in Query, cl []Closure, hol *calendar.Calendar, o
 	var out []Day
 	for i := range in.Days {
 		d := in.From.AddDays(i)
-		if hol != nil && hol.IsHoliday(d) {
+		if hol.IsHoliday(d) {
 			continue
 		}
 		byStart := map[time.Time]*Slot{}

@@ -32,7 +32,7 @@ func bookToday(t *testing.T, env *officeEnv) *booking.Appointment {
 		t.Fatal(err)
 	}
 	early := testNow.Add(-4 * time.Hour)
-	days, err := booking.Availability(ctx, env.d, env.ente, env.s.cal, booking.Query{Office: o, Service: "certificati-anagrafici",
+	days, err := booking.Availability(ctx, env.d, env.ente, enteCal(t, env.s, env.ente), booking.Query{Office: o, Service: "certificati-anagrafici",
 		Channel: booking.Desk, From: calendar.DateOf(testNow.In(rome)), Days: 1}, early)
 	if err != nil || len(days) == 0 {
 		t.Fatalf("no slot today: %v", err)
@@ -44,7 +44,7 @@ func bookToday(t *testing.T, env *officeEnv) *booking.Appointment {
 			break
 		}
 	}
-	a, _, err := booking.Hold(ctx, env.d, env.ente, env.s.cal, booking.HoldInput{Office: o, Service: "certificati-anagrafici",
+	a, _, err := booking.Hold(ctx, env.d, env.ente, enteCal(t, env.s, env.ente), booking.HoldInput{Office: o, Service: "certificati-anagrafici",
 		Channel: booking.Desk, Start: start}, early)
 	if err != nil {
 		t.Fatal(err)

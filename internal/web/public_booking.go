@@ -305,7 +305,11 @@ func (s *Server) renderBookingDays(w http.ResponseWriter, r *http.Request, c boo
 		p.Action = bookingURL(moving.Code, token, "sposta")
 		dayURL = p.Action + "&"
 	}
-	days, err := booking.Availability(ctx, s.db, e.ID, s.cal, booking.Query{Office: *c.office, Service: c.service.Slug,
+	hol, err := s.calendarFor(e)
+	if err != nil {
+		return err
+	}
+	days, err := booking.Availability(ctx, s.db, e.ID, hol, booking.Query{Office: *c.office, Service: c.service.Slug,
 		Channel: c.channel, From: calendar.DateOf(now.In(rome)), Days: 62}, now)
 	if err != nil {
 		return err
@@ -375,7 +379,11 @@ func (s *Server) bookingHold(w http.ResponseWriter, r *http.Request) error {
 	if sess, err := s.session(r, e.ID, citizenCookie, identity.SubjectCitizen, now); err == nil && sess != nil {
 		citizen = sess.Subject.ID
 	}
-	a, token, err := booking.Hold(ctx, s.db, e.ID, s.cal, booking.HoldInput{Office: *c.office, Service: c.service.Slug,
+	hol, err := s.calendarFor(e)
+	if err != nil {
+		return err
+	}
+	a, token, err := booking.Hold(ctx, s.db, e.ID, hol, booking.HoldInput{Office: *c.office, Service: c.service.Slug,
 		Channel: c.channel, Start: start, Citizen: citizen}, now)
 	if errors.Is(err, booking.ErrTaken) {
 		p := s.bookingBase(r, "data")

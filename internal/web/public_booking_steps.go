@@ -363,8 +363,12 @@ func (s *Server) bookingMove(w http.ResponseWriter, r *http.Request, a *booking.
 		p := s.bookingBase(r, "data")
 		return s.renderBookingDays(w, r, c, http.StatusUnprocessableEntity, p.T("booking.error.time"), a, token)
 	}
+	hol, err := s.calendarFor(e)
+	if err != nil {
+		return err
+	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		moved, _, err := booking.Move(ctx, tx, e.ID, s.cal, *c.office, a.ID, start, false, now)
+		moved, _, err := booking.Move(ctx, tx, e.ID, hol, *c.office, a.ID, start, false, now)
 		if err != nil {
 			return err
 		}

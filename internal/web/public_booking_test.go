@@ -27,7 +27,7 @@ func firstSlot(t *testing.T, s *Server, ente tenant.ID, office, service string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	days, err := booking.Availability(ctx, s.db, ente, s.cal, booking.Query{Office: o, Service: service, Channel: ch,
+	days, err := booking.Availability(ctx, s.db, ente, enteCal(t, s, ente), booking.Query{Office: o, Service: service, Channel: ch,
 		From: calendar.DateOf(testNow.In(rome)), Days: 30}, testNow)
 	if err != nil || len(days) == 0 {
 		t.Fatalf("no slot for %s at %s: %v", service, office, err)
@@ -41,14 +41,14 @@ func seedAccessBooking(t *testing.T, s *Server, ente tenant.ID) (held, booked st
 	t.Helper()
 	ctx := context.Background()
 	o, slot := firstSlot(t, s, ente, "parla", "certificati-anagrafici", booking.Desk)
-	h, token, err := booking.Hold(ctx, s.db, ente, s.cal, booking.HoldInput{Office: o, Service: "certificati-anagrafici",
+	h, token, err := booking.Hold(ctx, s.db, ente, enteCal(t, s, ente), booking.HoldInput{Office: o, Service: "certificati-anagrafici",
 		Channel: booking.Desk, Start: slot.Start}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	held = bookingURL(h.Code, token, "")
 	o, slot = firstSlot(t, s, ente, "parla", "certificati-anagrafici", booking.Desk)
-	b, token, err := booking.Hold(ctx, s.db, ente, s.cal, booking.HoldInput{Office: o, Service: "certificati-anagrafici",
+	b, token, err := booking.Hold(ctx, s.db, ente, enteCal(t, s, ente), booking.HoldInput{Office: o, Service: "certificati-anagrafici",
 		Channel: booking.Desk, Start: slot.Start}, testNow)
 	if err != nil {
 		t.Fatal(err)
@@ -206,4 +206,47 @@ func bookingErrors(t *testing.T, body string) string {
 	var out []string
 	parse(t, body).Find(`#errori li`).Each(func(_ int, li *goquery.Selection) { out = append(out, strings.TrimSpace(li.Text())) })
 	return strings.Join(out, "|")
+}
+
+// enteCal is the ente's calendar of holidays, as the handlers use it.
+func enteCal(t testing.TB, s *Server, ente tenant.ID) *calendar.Calendar {
+	t.Helper()
+	e, err := tenant.Get(context.Background(), s.db, ente)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.calendarFor(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestBookingHonoursThePatronDay: the flow's calendar is the ente's, so
+// Ala's patron day (San Valentino, Monday 14 February 2028) has no times
+// while the next Monday-to-Friday day does.
+func TestBookingHonoursThePatronDay(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := context.Background()
+	e, err := tenant.BySlug(ctx, s.db, "ala")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := tenant.GetOffice(ctx, s.db, e.ID, "parla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2028, 2, 1, 9, 0, 0, 0, time.UTC)
+	days, err := booking.Availability(ctx, s.db, e.ID, enteCal(t, s, e.ID), booking.Query{Office: o,
+		Service: "certificati-anagrafici", Channel: booking.Desk, From: calendar.D(2028, 2, 14), Days: 2}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range days {
+		got = append(got, d.Date.String())
+	}
+	if diff := cmp.Diff([]string{"2028-02-15"}, got); diff != "" {
+		t.Errorf("days with times (-want +got):\n%s", diff)
+	}
 }
