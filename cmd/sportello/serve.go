@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/demo"
@@ -92,6 +93,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	if sender != nil {
 		river.AddWorker(reg, mail.NewWorker(d, sender, log))
 		a.mail = true
+		reminder, err := bookingReminder()
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		periodic = append(periodic, booking.RemindJob(reg, d, func() *jobs.Jobs { return a.jobs }, reminder, time.Now))
 	}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {

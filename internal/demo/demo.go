@@ -95,7 +95,11 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 		return false, fmt.Errorf("demo: seed: %w", err)
 	}
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
-		return tenant.Create(ctx, tx, Ente(), now)
+		e := Ente()
+		if err := tenant.Create(ctx, tx, e, now); err != nil {
+			return err
+		}
+		return seedBooking(ctx, tx, e)
 	})
 	if err != nil {
 		return false, fmt.Errorf("demo: seed: %w", err)

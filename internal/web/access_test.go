@@ -94,7 +94,20 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /area-personale/profilo/canali":   {path: "/area-personale/profilo/canali", form: url.Values{"channel": {"appio"}}, want: "LAAALLLLL"},
 		"POST /area-personale/sessioni/termina": {path: "/area-personale/sessioni/termina", want: "LAAALLLLL"},
 		"GET /area-personale/deleghe":           {path: "/area-personale/deleghe", want: "LAAALLLLL"},
-		"POST /area-personale/deleghe":          {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
+		"GET /area-personale/appuntamenti":      {path: "/area-personale/appuntamenti", want: "LAAALLLLL"},
+
+		// Booking: public; a held or booked appointment's pages need its
+		// code and token, whoever asks (the case with a wrong token is
+		// TestBookingNeedsTheToken).
+		"GET /prenota-appuntamento":                       {path: "/prenota-appuntamento?servizio=certificati-anagrafici", want: all},
+		"POST /prenota-appuntamento":                      {path: "/prenota-appuntamento", form: url.Values{"servizio": {"certificati-anagrafici"}}, want: all},
+		"GET /prenota-appuntamento/data":                  {path: "/prenota-appuntamento/data?servizio=certificati-anagrafici&ufficio=parla&canale=desk", want: all},
+		"POST /prenota-appuntamento/lista-attesa":         {path: "/prenota-appuntamento/lista-attesa", form: url.Values{"servizio": {"certificati-anagrafici"}, "ufficio": {"parla"}, "canale": {"desk"}}, want: all},
+		"GET /prenota-appuntamento/{code}":                {path: f.booked, want: all},
+		"GET /prenota-appuntamento/{code}/calendario.ics": {path: strings.Replace(f.booked, "?", "/calendario.ics?", 1), want: all},
+		"GET /prenota-appuntamento/{code}/{step}":         {path: strings.Replace(f.held, "?", "/dettagli?", 1), want: all},
+		"POST /prenota-appuntamento/{code}/{step}":        {path: strings.Replace(f.held, "?", "/dettagli?", 1), form: url.Values{"reason": {""}}, want: all},
+		"POST /area-personale/deleghe":                    {path: "/area-personale/deleghe", form: url.Values{"delegate_cf": {"x"}}, want: "LAAALLLLL"},
 		// Online services: only the citizen's own pratiche.
 		"GET /area-personale/richiesta/{service}":  {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
 		"POST /area-personale/richiesta/{service}": {path: "/area-personale/richiesta/accesso-agli-atti", want: "LAAALLLLL"},
@@ -127,6 +140,19 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 
 		"GET /ufficio":                                        {path: "/ufficio", want: "LLLLAAAAL"},
 		"GET /sportello/deleghe":                              {path: "/sportello/deleghe", want: "LLLLAFFAL"},
+		"GET /sportello":                                      {path: "/sportello", want: "LLLLAFFFL"},
+		"GET /sportello/domicilio":                            {path: "/sportello/domicilio", want: "LLLLAFFFL"},
+		"POST /sportello/accoglienza":                         {path: "/sportello/accoglienza", form: url.Values{"label": {"Prova"}}, want: "LLLLAFFFL"},
+		"POST /sportello/chiama":                              {path: "/sportello/chiama", want: "LLLLAFFFL"},
+		"POST /sportello/esito/{id}":                          {path: "/sportello/esito/999999", form: url.Values{"esito": {"served"}}, want: "LLLLAFFFL"},
+		"GET /sportello/contatti":                             {path: "/sportello/contatti", want: "LLLLAFFFL"},
+		"POST /sportello/contatti":                            {path: "/sportello/contatti", form: url.Values{"kind": {"other"}}, want: "LLLLAFFFL"},
+		"GET /sportello/statistiche":                          {path: "/sportello/statistiche", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini":                            {path: "/sportello/cittadini?q=prova", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini/{id}":                       {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10), want: "LLLLAFFFL"},
+		"GET /sportello/pratiche/nuova":                       {path: "/sportello/pratiche/nuova", want: "LLLLAFFFL"},
+		"POST /sportello/pratiche/nuova":                      {path: "/sportello/pratiche/nuova", form: url.Values{"fiscal_code": {"x"}}, want: "LLLLAFFFL"},
+		"GET /coda/{office}":                                  {path: "/coda/parla", want: all},
 		"POST /sportello/deleghe":                             {path: "/sportello/deleghe", form: url.Values{"doc_type": {"cie"}}, want: "LLLLAFFAL"},
 		"GET /amministrazione-ente/operatori":                 {path: "/amministrazione-ente/operatori", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/operatori":                {path: "/amministrazione-ente/operatori", form: url.Values{"role": {"desk"}}, want: "LLLLFFFAL"},
@@ -176,6 +202,9 @@ type accessFixture struct {
 	// draft is a draft pratica of citizen A, draftStep its first data step.
 	draft     pratica.ID
 	draftStep string
+	// held and booked are appointments' pages, with their tokens.
+	held, booked string
+	citizenA     identity.CitizenID
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -260,6 +289,8 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	}
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
+	f.held, f.booked = seedAccessBooking(t, s, a.ID)
+	f.citizenA = citA
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

@@ -32,12 +32,13 @@ type tab struct {
 }
 
 // areaTabs are the sections of the personal area (Modello Comuni) that
-// exist so far; Messaggi, Pagamenti, Documenti and Appuntamenti join when
+// exist so far; Messaggi, Pagamenti and Documenti join when
 // their services do, rather than as links that lead nowhere.
 func areaTabs(p basePage, current string) []tab {
 	items := []struct{ key, url string }{
 		{"area.tab.desk", "/area-personale"},
 		{"area.tab.pratiche", "/area-personale/pratiche"},
+		{"area.tab.appointments", "/area-personale/appuntamenti"},
 	}
 	out := make([]tab, 0, len(items))
 	for _, it := range items {

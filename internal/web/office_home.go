@@ -36,6 +36,7 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 		key    string
 		url    string
 	}{
+		{identity.FileOnBehalf, "desk.console.title", "/sportello"},
 		{identity.ManageDelegations, "desk.delegation.title", "/sportello/deleghe"},
 		{identity.ManageOperators, "admin.operators", "/amministrazione-ente/operatori"},
 		{identity.EndAnySession, "admin.sessions", "/amministrazione-ente/sessioni"},

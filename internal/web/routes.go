@@ -65,6 +65,17 @@ func (s *Server) routes() []route {
 		{pattern: "GET /lingua/{lang}", h: s.languageSet},
 		{pattern: "POST /valutazione", h: s.ratingCreate},
 
+		// Appointments: the booking flow, with or without login; the held or
+		// booked appointment is reached by its code and secret token.
+		{pattern: "GET /prenota-appuntamento", h: s.bookingStart, personal: true},
+		{pattern: "POST /prenota-appuntamento", h: s.bookingHold, personal: true},
+		{pattern: "GET /prenota-appuntamento/data", h: s.bookingDays, personal: true},
+		{pattern: "POST /prenota-appuntamento/lista-attesa", h: s.bookingWaitlist, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}", h: s.bookingShow, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}/calendario.ics", h: s.bookingICS, personal: true},
+		{pattern: "GET /prenota-appuntamento/{code}/{step}", h: s.bookingStepShow, personal: true},
+		{pattern: "POST /prenota-appuntamento/{code}/{step}", h: s.bookingStepSave, personal: true},
+
 		// Citizens' login with SPID and CIE (SAML).
 		{pattern: "GET /accedi", h: s.loginShow, personal: true},
 		{pattern: "GET /spid/login", h: s.spidLogin, personal: true},
@@ -85,6 +96,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /area-personale/deleghe", h: s.delegationsList, personal: true, audience: citizens},
 		{pattern: "POST /area-personale/deleghe", h: s.delegationCreate, personal: true, audience: citizens},
 		{pattern: "POST /area-personale/deleghe/{id}/revoca", h: s.delegationRevoke, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/appuntamenti", h: s.appointmentsList, personal: true, audience: citizens},
 
 		// Online services: the flow of a request, the citizen's pratiche.
 		{pattern: "GET /area-personale/richiesta/{service}", h: s.serviceStart, personal: true, audience: citizens},
@@ -116,6 +128,23 @@ func (s *Server) routes() []route {
 
 		// The back office.
 		{pattern: "GET /ufficio", h: s.officeHome, personal: true, audience: operators},
+		// The desk console: today's appointments and the queue, the mobile
+		// operator's home visits, the interaction log and its statistics,
+		// the citizen view (every view audited with its reason).
+		{pattern: "GET /sportello", h: s.deskShow(false), personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/domicilio", h: s.deskShow(true), personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/accoglienza", h: s.deskCheckIn, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/chiama", h: s.deskCallNext, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/esito/{id}", h: s.deskOutcome, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/contatti", h: s.deskContactsShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/contatti", h: s.deskContactCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/statistiche", h: s.deskStats, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/cittadini", h: s.deskCitizenSearch, personal: true, audience: operators, perm: identity.ViewCitizenData},
+		{pattern: "GET /sportello/cittadini/{id}", h: s.deskCitizenShow, personal: true, audience: operators, perm: identity.ViewCitizenData},
+		{pattern: "GET /sportello/pratiche/nuova", h: s.deskFilingShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/pratiche/nuova", h: s.deskFilingCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		// The waiting room's screen: public, numbers only.
+		{pattern: "GET /coda/{office}", h: s.queueScreen},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
 		{pattern: "POST /sportello/deleghe", h: s.deskDelegationCreate, personal: true, audience: operators, perm: identity.ManageDelegations},
 		{pattern: "GET /amministrazione-ente/operatori", h: s.operatorsList, personal: true, audience: operators, perm: identity.ManageOperators},
