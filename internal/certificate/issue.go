@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-		"fmt"
+	"fmt"
 	"io"
 	"regexp"
 	"time"
