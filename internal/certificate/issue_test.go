@@ -74,6 +74,12 @@ func TestIssueAndVerify(t *testing.T) {
 		}
 	}
 	pdfsig(t, res.PDF)
+	if got := scanQR(t, res.PDF); got != "" {
+		want := "https://ala.example/verifica?q=SPC1.022001." + strings.ReplaceAll(c.Code, "-", "") + ".20261126.20270526.8-12." + cfSofia
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("the QR reads %q, want it to start with %q", got, want)
+		}
+	}
 	if os.Getenv("CERT_KEEP") != "" {
 		os.WriteFile(os.Getenv("CERT_KEEP"), res.PDF, 0o644)
 	}
@@ -116,6 +122,35 @@ func pdfsig(t *testing.T, pdf []byte) {
 		!strings.Contains(string(out), "Total document signed") {
 		t.Errorf("pdfsig does not see a valid signature over the whole file:\n%s", out)
 	}
+}
+
+// scanQR reads the QR code off the rendered page with pdftoppm and
+// zbarimg when both are installed ("" otherwise).
+func scanQR(t *testing.T, pdf []byte) string {
+	t.Helper()
+	render, err1 := exec.LookPath("pdftoppm")
+	scan, err2 := exec.LookPath("zbarimg")
+	if err1 != nil || err2 != nil {
+		t.Log("pdftoppm or zbarimg not installed: the QR was not scanned")
+		return ""
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(render, "-r", "200", "-png", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "p*.png"))
+	if len(pages) == 0 {
+		t.Fatal("pdftoppm made no page")
+	}
+	out, err := exec.Command(scan, "-q", "--raw", pages[len(pages)-1]).Output()
+	if err != nil {
+		t.Fatalf("zbarimg found no QR code: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 var _ = cmp.Diff

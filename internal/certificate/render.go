@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/boombuler/barcode/qr"
+	"rsc.io/qr"
 
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/codfisc"
@@ -113,7 +113,7 @@ func render(d *Data, key *SigningKey) (*assembled, *Payload, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	code, err := qr.Encode(d.VerifyURL+"?q="+sealed, qr.M, qr.Auto)
+	code, err := qr.Encode(d.VerifyURL+"?q="+sealed, qr.M)
 	if err != nil {
 		return nil, nil, fmt.Errorf("certificate: QR: %w", err)
 	}
