@@ -18,7 +18,7 @@ type deskCertificatePage struct {
 	basePage
 	Form struct {
 		HolderCF, Requester, RequesterCF, Reason, StampID, ExemptText string
-		Force                                                        bool
+		Force                                                         bool
 	}
 	Types      []choiceView
 	Exemptions []choiceView

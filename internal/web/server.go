@@ -15,8 +15,8 @@ import (
 
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
-	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/catalog"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/i18n"
