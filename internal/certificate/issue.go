@@ -89,6 +89,9 @@ func (is *Issuer) port() registry.Port {
 // awaiting the stamp duty when that is to be paid online.
 func (is *Issuer) Issue(ctx context.Context, o Order) (*Result, error) {
 	now := is.now()
+	if (o.Channel == Online) != (o.Citizen != 0) || (o.Channel == Desk) != (o.Operator != 0) {
+		return nil, apperr.Errorf(apperr.Invalid, "certificate: an online order needs the citizen, a desk order the operator")
+	}
 	kinds, err := normalize(o.Kinds)
 	if err != nil {
 		return nil, err
