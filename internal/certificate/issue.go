@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
@@ -60,6 +61,9 @@ type Order struct {
 	StampID string
 	// VerifyURL is the ente's /verifica address printed under the QR.
 	VerifyURL string
+	// ReturnTo is where the stamp payment sends the citizen back; the
+	// certificate's id is appended ("…/certificati" → "…/certificati/42").
+	ReturnTo string
 }
 
 // Result is an issued certificate and its file, or one awaiting its stamp
@@ -67,6 +71,9 @@ type Order struct {
 type Result struct {
 	Certificate *Certificate
 	PDF         []byte
+	// PayURL is where to send the citizen to pay the stamp, for a
+	// certificate awaiting it.
+	PayURL string
 }
 
 var stampNumber = regexp.MustCompile(`^[0-9]{14}$`)
@@ -129,7 +136,12 @@ func (is *Issuer) Issue(ctx context.Context, o Order) (*Result, error) {
 			if err := insert(ctx, is.DB, c); err != nil {
 				return nil, err
 			}
-			return &Result{Certificate: c}, nil
+			to, err := is.Payer.RequestStamp(ctx, o.Ente.ID, c.Code, StampDigest(c), c.Stamp.Cents,
+				o.ReturnTo+"/"+strconv.FormatInt(int64(c.ID), 10))
+			if err != nil {
+				return nil, fmt.Errorf("certificate %s: request the stamp: %w", c.Code, err)
+			}
+			return &Result{Certificate: c, PayURL: to}, nil
 		}
 	}
 	pdf, err := is.produce(ctx, o.Ente, c, holder, household, o.VerifyURL, now)

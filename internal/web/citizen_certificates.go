@@ -141,7 +141,7 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 	}
 	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode,
 		Kinds: kinds, Citizen: pr.Citizen.ID, CitizenCF: pr.Citizen.FiscalCode, Exemption: ex, ExemptionText: exText,
-		VerifyURL: s.verifyURL(r)})
+		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati"})
 	if err != nil {
 		msg, status, err := refusalMessage(p.basePage, err)
 		if err != nil {
@@ -159,12 +159,7 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if c.State == certificate.AwaitingStamp {
-		to, err := is.Payer.RequestStamp(ctx, e.ID, c.Code, certificate.StampDigest(c), c.Stamp.Cents,
-			s.origin(r)+"/area-personale/certificati/"+strconv.FormatInt(int64(c.ID), 10))
-		if err != nil {
-			return err
-		}
-		http.Redirect(w, r, to, http.StatusSeeOther)
+		http.Redirect(w, r, res.PayURL, http.StatusSeeOther)
 		return nil
 	}
 	http.Redirect(w, r, "/area-personale/certificati/"+strconv.FormatInt(int64(c.ID), 10)+"?ok=1", http.StatusSeeOther)
