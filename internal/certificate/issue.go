@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
@@ -36,7 +37,15 @@ type Issuer struct {
 	Payer StampPayer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// The group commit (see commit).
+	mu         sync.Mutex
+	queue      []*pending
+	committing bool
 }
+
+// AuditFunc records an issued certificate in the audit log, in tx.
+type AuditFunc func(ctx context.Context, tx *sql.Tx, c *Certificate, now time.Time) error
 
 // Order is one request for a certificate.
 type Order struct {
@@ -61,6 +70,9 @@ type Order struct {
 	StampID string
 	// VerifyURL is the ente's /verifica address printed under the QR.
 	VerifyURL string
+	// Audit, when set, records the issuance in the audit log inside the
+	// transaction that registers it.
+	Audit AuditFunc
 	// ReturnTo is where the stamp payment sends the citizen back; the
 	// certificate's id is appended ("…/certificati" → "…/certificati/42").
 	ReturnTo string
@@ -144,7 +156,7 @@ func (is *Issuer) Issue(ctx context.Context, o Order) (*Result, error) {
 			return &Result{Certificate: c, PayURL: to}, nil
 		}
 	}
-	pdf, err := is.produce(ctx, o.Ente, c, holder, household, o.VerifyURL, now)
+	pdf, err := is.produce(ctx, o.Ente, c, holder, household, o.VerifyURL, o.Audit, now)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +197,7 @@ func (is *Issuer) check(ctx context.Context, o Order) (*registry.Person, *regist
 // produce renders, seals, signs, registers and stores an issued
 // certificate; c is inserted (or, awaiting its stamp, updated).
 func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, holder *registry.Person,
-	household *registry.Household, verifyURL string, now time.Time) ([]byte, error) {
+	household *registry.Household, verifyURL string, audit AuditFunc, now time.Time) ([]byte, error) {
 	key, err := is.Keys.Current(ctx, is.DB, e, now)
 	if err != nil {
 		return nil, err
@@ -205,9 +217,6 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	}
 	sum := sha256.Sum256(pdf)
 	c.DocumentSHA256 = hex.EncodeToString(sum[:])
-	if _, err := blob.PutBytes(ctx, is.Blobs, pdf); err != nil {
-		return nil, fmt.Errorf("certificate: store the file: %w", err)
-	}
 	correspondent := holder.FullName() + " (" + holder.FiscalCode + ")"
 	if c.Requester != "" {
 		correspondent = c.Requester
@@ -216,20 +225,10 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	if c.Operator != 0 {
 		createdBy = fmt.Sprintf("operator:%d", c.Operator)
 	}
-	err = is.DB.InTx(ctx, func(tx *sql.Tx) error {
-		entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
-			Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
-			Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
-		if err := is.Registrar.Register(ctx, tx, entry, now); err != nil {
-			return err
-		}
-		c.ProtocolYear, c.ProtocolNumber = entry.Year, int64(entry.Number)
-		if c.ID != 0 {
-			return markIssued(ctx, tx, c)
-		}
-		return insert(ctx, tx, c)
-	})
-	if err != nil {
+	entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
+		Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
+		Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
+	if err := is.commit(ctx, &pending{c: c, pdf: pdf, entry: entry, audit: audit}); err != nil {
 		return nil, err
 	}
 	c.State = Issued
@@ -269,7 +268,7 @@ func (is *Issuer) CompleteStamp(ctx context.Context, e *tenant.Ente, code, stamp
 		return nil, err
 	}
 	c.Stamp.ID = stampID
-	pdf, err := is.produce(ctx, e, c, holder, household, verifyURL, is.now())
+	pdf, err := is.produce(ctx, e, c, holder, household, verifyURL, nil, is.now())
 	if err != nil {
 		return nil, err
 	}

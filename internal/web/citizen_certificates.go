@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
@@ -141,7 +144,11 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 	}
 	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode,
 		Kinds: kinds, Citizen: pr.Citizen.ID, CitizenCF: pr.Citizen.FiscalCode, Exemption: ex, ExemptionText: exText,
-		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati"})
+		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati",
+		Audit: func(ctx context.Context, tx *sql.Tx, c *certificate.Certificate, now time.Time) error {
+			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.issued",
+				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: "online " + c.Kinds.String()}, now)
+		}})
 	if err != nil {
 		msg, status, err := refusalMessage(p.basePage, err)
 		if err != nil {
@@ -150,13 +157,12 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 		return fail(msg, status)
 	}
 	c := res.Certificate
-	outcome := "issued"
 	if c.State == certificate.AwaitingStamp {
-		outcome = "awaiting-stamp"
-	}
-	if err := s.auditAlone(r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.requested",
-		Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: c.Kinds.String() + " " + outcome}); err != nil {
-		return err
+		err := s.auditAlone(r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.requested",
+			Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: c.Kinds.String() + " awaiting-stamp"})
+		if err != nil {
+			return err
+		}
 	}
 	if c.State == certificate.AwaitingStamp {
 		http.Redirect(w, r, res.PayURL, http.StatusSeeOther)

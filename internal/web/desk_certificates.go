@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
@@ -65,7 +68,12 @@ func (s *Server) deskCertificateIssue(w http.ResponseWriter, r *http.Request) er
 	p.Exemptions = exemptionChoices(p.basePage, ex)
 	order := certificate.Order{Ente: e, Channel: certificate.Desk, HolderCF: f.HolderCF, Kinds: kinds,
 		Operator: pr.Operator.ID, Requester: f.Requester, RequesterCF: f.RequesterCF, Reason: f.Reason,
-		Force: f.Force, Exemption: ex, ExemptionText: exText, StampID: f.StampID, VerifyURL: s.verifyURL(r)}
+		Force: f.Force, Exemption: ex, ExemptionText: exText, StampID: f.StampID, VerifyURL: s.verifyURL(r),
+		Audit: func(ctx context.Context, tx *sql.Tx, c *certificate.Certificate, now time.Time) error {
+			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "certificate.issued",
+				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success,
+				Detail: "desk " + c.Kinds.String() + "; richiedente: " + f.Requester + "; motivo: " + f.Reason}, now)
+		}}
 	if f.HolderCF != "" {
 		if cf, err := identity.ParseFiscalCode(f.HolderCF); err == nil {
 			order.HolderCF = cf
@@ -84,14 +92,7 @@ func (s *Server) deskCertificateIssue(w http.ResponseWriter, r *http.Request) er
 		p.Problem = msg
 		return s.render(w, r, status, "desk/certificati", p)
 	}
-	c := res.Certificate
-	err = s.auditAlone(r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "certificate.issued",
-		Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success,
-		Detail: "desk " + c.Kinds.String() + "; richiedente: " + f.Requester + "; motivo: " + f.Reason})
-	if err != nil {
-		return err
-	}
-	v := s.certView(p.basePage, c)
+	v := s.certView(p.basePage, res.Certificate)
 	p.Issued = &v
 	return s.render(w, r, http.StatusOK, "desk/certificati", p)
 }
