@@ -200,8 +200,8 @@ func newSite(ctx context.Context, dir string) (*site, error) {
 }
 
 type result struct {
-	n, errors          int
-	rate               float64
+	n, errors           int
+	rate                float64
 	p50, p95, p99, mean time.Duration
 }
 
