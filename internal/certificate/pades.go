@@ -13,7 +13,6 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -314,7 +313,6 @@ func parseCMS(der []byte) (*signedCMS, error) {
 type signatureField struct {
 	byteRange [4]int
 	contents  []byte
-	signedAt  time.Time
 }
 
 // findSignature locates the last /ByteRange and its /Contents.

@@ -108,21 +108,6 @@ func TestVerifyRotatedKey(t *testing.T) {
 	}
 }
 
-// inPadding reports whether a and b differ only within /Contents <...>.
-func inPadding(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	start := bytes.Index(a, []byte("/Contents <"))
-	end := start + bytes.IndexByte(a[start:], '>')
-	for i := range a {
-		if a[i] != b[i] && (i <= start+len("/Contents <")-1 || i >= end) {
-			return false
-		}
-	}
-	return true
-}
-
 func FuzzParsePayload(f *testing.F) {
 	f.Add("SPC1.022001.7R65HNEX7XE9EN85.20261126.20270526.8-12.TMSSFO07C70H612C.AAAAAAAAAAAAAAAAAAAAAA.1." + string(bytes.Repeat([]byte("A"), 86)))
 	f.Add("SPC1........")
