@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"math/big"
 	"testing"
 	"time"
@@ -119,4 +120,34 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal("does not verify")
 		}
 	}
+}
+
+func FuzzParsers(f *testing.F) {
+	_, keys := testKey(f)
+	doc, err := json.Marshal(NewKeysDocument(&tenant.Ente{Name: "Comune di Prova", IstatCode: "022001"}, keys))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("8+12", "7r65-hnex-7xe9-en85", string(doc))
+	f.Add("13+12", "OIL0 0000 0000 0000", `{"keys":[{"id":1,"alg":"ES256","certificate":"AAAA"}]}`)
+	f.Fuzz(func(t *testing.T, kinds, code, keysDoc string) {
+		if ks, err := ParseKinds(kinds); err == nil {
+			again, err := ParseKinds(ks.String())
+			if err != nil || again.String() != ks.String() {
+				t.Errorf("ParseKinds(%q) = %s does not round-trip", kinds, ks)
+			}
+		}
+		if c, ok := NormalizeCode(code); ok {
+			if again, ok := NormalizeCode(c); !ok || again != c {
+				t.Errorf("NormalizeCode(%q) = %q is not stable", code, c)
+			}
+		}
+		if _, ks, err := ParseKeysDocument([]byte(keysDoc)); err == nil {
+			for _, k := range ks {
+				if k.Certificate == nil {
+					t.Error("a parsed key without its certificate")
+				}
+			}
+		}
+	})
 }
