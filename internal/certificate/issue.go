@@ -184,7 +184,9 @@ func (is *Issuer) check(ctx context.Context, o Order) (*registry.Person, *regist
 		}
 	}
 	var asker *registry.Person
-	if askerCF != "" {
+	if askerCF == holder.FiscalCode {
+		asker = holder
+	} else if askerCF != "" {
 		asker, err = port.PersonByFiscalCode(ctx, o.Ente.ID, askerCF)
 		if err != nil && !apperr.Is(err, apperr.NotFound) {
 			return nil, nil, err
