@@ -7,11 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/tenant"
 )
 
@@ -93,5 +96,66 @@ func TestCertificateOnline(t *testing.T) {
 	result := eval[string](t, ctx, `document.querySelector('[data-status]').textContent`)
 	if !strings.Contains(result, "Valido") || strings.Contains(result, "Tomasi") {
 		t.Errorf("/verifica says %q", result)
+	}
+}
+
+// TestCertificateDesk logs in as the desk operator, issues Giuseppina
+// Zandonai's residence for a person at the counter with a marca da bollo,
+// and opens the PDF to print; the form and the result pass axe.
+func TestCertificateDesk(t *testing.T) {
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("read the vendored axe-core: %v", err)
+	}
+	s := newSite(t)
+	bg := context.Background()
+	e, err := tenant.BySlug(bg, s.DB, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := identity.NewKeys(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedOperators(bg, s.DB, keys, e.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedRegistry(bg, s.DB, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	desk := demo.Operators()[0]
+	ctx := s.tab(t)
+	s.open(t, ctx, "/operatori/accedi", 200)
+	do(t, ctx, "type the password", chromedp.SendKeys(chromedp.CSS(`#username`), desk.Username),
+		chromedp.SendKeys(chromedp.CSS(`#password`), desk.Password), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitPath(t, ctx, "/operatori/accedi/codice")
+	code, err := totp.GenerateCode(desk.TOTPSecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "type the code", chromedp.SendKeys(chromedp.CSS(`#code`), code), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitPath(t, ctx, "/ufficio")
+
+	ctx = s.tab(t)
+	s.open(t, ctx, "/sportello/certificati", 200)
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("desk form: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	do(t, ctx, "fill the form",
+		chromedp.SendKeys(chromedp.CSS(`#cf`), "ZNDGPP51B52A116D"),
+		chromedp.SendKeys(chromedp.CSS(`#richiedente`), "Mario Rossi, carta d'identità CA00000AA"),
+		chromedp.SendKeys(chromedp.CSS(`#motivo`), "contratto di locazione"),
+		chromedp.SendKeys(chromedp.CSS(`#marca`), "01234567890123"))
+	submitWith(t, ctx, `main form button[type="submit"]`)
+	status := eval[string](t, ctx, `(document.querySelector('[role="status"]') || document.querySelector('#cert-problem') || {textContent: ''}).textContent`)
+	if !strings.Contains(status, "Rilasciato: CERTIFICATO DI RESIDENZA") {
+		t.Fatalf("the desk page says %q", status)
+	}
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("desk result: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	head := eval[string](t, ctx, `fetch(document.querySelector('a[href$="/pdf"]').href).then(r => r.text()).then(t => t.slice(0, 8))`)
+	if head != "%PDF-1.7" {
+		t.Errorf("the print link gives %q", head)
 	}
 }

@@ -29,7 +29,7 @@ const (
 	cfMarco  = "TMSMRC79E03H612A"
 	cfChiara = "PDRCHR82P61H612E"
 	cfSofia  = "TMSSFO07C70H612C"
-	cfGiusi  = "ZNDGPP51B52A116R"
+	cfGiusi  = "ZNDGPP51B52A116D"
 )
 
 type fixture struct {
