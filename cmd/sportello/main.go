@@ -6,6 +6,8 @@
 //	sportello serve     # production: PostgreSQL or SQLite, S3 or local files
 //	sportello migrate   # apply the database migrations and exit
 //	sportello audit verify  # check every ente's audit log chain
+//	sportello verify --keys keys.json certificate.pdf  # offline check
+//	sportello registry import --ente ala residents.csv
 //	sportello version
 package main
 
@@ -56,6 +58,8 @@ Commands:
   migrate   apply the database migrations and exit
   audit     audit verify: check every ente's audit log chain (exit 1 if one is broken)
   keys      keys rotate --ente slug: replace an ente's SAML signing key
+  verify    verify --keys keys.json file.pdf: check a registry certificate offline
+  registry  registry import|export --ente slug: load or dump the anagrafe (CSV)
   version   print the version
 
 Run 'sportello <command> --help' for its settings.
@@ -92,6 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return auditCommand(ctx, rest, getenv, stdout)
 	case "keys":
 		return keysCommand(ctx, rest, getenv, stdout)
+	case "verify":
+		return verifyCommand(ctx, rest, stdout)
+	case "registry":
+		return registryCommand(ctx, rest, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sportello %s\n", version())
 		return nil

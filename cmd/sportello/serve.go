@@ -169,6 +169,9 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		if err := demo.SeedOperators(ctx, a.db, keys, e.ID, time.Now()); err != nil {
 			return err
 		}
+		if err := demo.SeedRegistry(ctx, a.db, e.ID); err != nil {
+			return err
+		}
 	}
 	var idps []*spid.IdP
 	if cfg.IdPRegistry != "" {

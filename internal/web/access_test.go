@@ -205,6 +205,7 @@ type accessFixture struct {
 	// held and booked are appointments' pages, with their tokens.
 	held, booked string
 	citizenA     identity.CitizenID
+	certs        accessCerts
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -291,6 +292,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
 	f.held, f.booked = seedAccessBooking(t, s, a.ID)
 	f.citizenA = citA
+	f.certs = seedAccessCertificates(t, s, d, a.ID, citA)
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {
@@ -358,6 +360,9 @@ func verdict(res *http.Response) string {
 func TestAccessMatrix(t *testing.T) {
 	f := newAccessFixture(t)
 	matrix := accessMatrix(f)
+	for k, v := range certificateRows(f) {
+		matrix[k] = v
+	}
 	seen := map[string]bool{}
 	for _, rt := range f.srv.routes() {
 		seen[rt.pattern] = true

@@ -32,13 +32,15 @@ type tab struct {
 }
 
 // areaTabs are the sections of the personal area (Modello Comuni) that
-// exist so far; Messaggi, Pagamenti and Documenti join when
-// their services do, rather than as links that lead nowhere.
+// exist so far; Messaggi and Pagamenti join when their services do,
+// rather than as links that lead nowhere. Documenti holds the registry
+// certificates.
 func areaTabs(p basePage, current string) []tab {
 	items := []struct{ key, url string }{
 		{"area.tab.desk", "/area-personale"},
 		{"area.tab.pratiche", "/area-personale/pratiche"},
 		{"area.tab.appointments", "/area-personale/appuntamenti"},
+		{"area.tab.documenti", "/area-personale/certificati"},
 	}
 	out := make([]tab, 0, len(items))
 	for _, it := range items {

@@ -38,6 +38,7 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 	}{
 		{identity.FileOnBehalf, "desk.console.title", "/sportello"},
 		{identity.ManageDelegations, "desk.delegation.title", "/sportello/deleghe"},
+		{identity.FileOnBehalf, "cert.desk.title", "/sportello/certificati"},
 		{identity.ManageOperators, "admin.operators", "/amministrazione-ente/operatori"},
 		{identity.EndAnySession, "admin.sessions", "/amministrazione-ente/sessioni"},
 		{identity.ViewAudit, "admin.audit", "/amministrazione-ente/registro"},

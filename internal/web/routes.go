@@ -110,6 +110,18 @@ func (s *Server) routes() []route {
 		{pattern: "POST /area-personale/pratiche/{id}/messaggi", h: s.praticaMessage, personal: true, audience: citizens, maxBody: 110 << 20},
 		{pattern: "GET /area-personale/pratiche/{id}/documenti/{doc}", h: s.praticaDocument, personal: true, audience: citizens},
 
+		// Registry certificates: the citizen's own and their household's,
+		// issued at once and kept among their documents.
+		{pattern: "GET /area-personale/certificati", h: s.certificatesList, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/certificati", h: s.certificateRequest, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/certificati/{id}", h: s.certificateShow, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/certificati/{id}/pdf", h: s.certificateDownload, personal: true, audience: citizens},
+		// Anyone checks a certificate: a code, a scanned QR, or the file;
+		// the ente's public keys for offline verification.
+		{pattern: "GET /verifica", h: s.verifyShow},
+		{pattern: "POST /verifica", h: s.verifyUpload, maxBody: verifyMaxBody + 64<<10},
+		{pattern: "GET /.well-known/sportello-certificati.json", h: s.certificateKeys},
+
 		// Operators: login with password and second factor.
 		{pattern: "GET /operatori/accedi", h: s.operatorLoginShow, personal: true},
 		{pattern: "POST /operatori/accedi", h: s.operatorLoginCreate, personal: true},
@@ -147,6 +159,9 @@ func (s *Server) routes() []route {
 		{pattern: "GET /coda/{office}", h: s.queueScreen},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
 		{pattern: "POST /sportello/deleghe", h: s.deskDelegationCreate, personal: true, audience: operators, perm: identity.ManageDelegations},
+		{pattern: "GET /sportello/certificati", h: s.deskCertificateShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/certificati", h: s.deskCertificateIssue, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/certificati/{id}/pdf", h: s.deskCertificatePrint, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "GET /amministrazione-ente/operatori", h: s.operatorsList, personal: true, audience: operators, perm: identity.ManageOperators},
 		{pattern: "POST /amministrazione-ente/operatori", h: s.operatorCreate, personal: true, audience: operators, perm: identity.ManageOperators},
 		{pattern: "POST /amministrazione-ente/operatori/{id}/disattiva", h: s.operatorDisable, personal: true, audience: operators, perm: identity.ManageOperators},

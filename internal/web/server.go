@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/catalog"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/i18n"
@@ -70,6 +71,9 @@ type Options struct {
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
+	// StampPayer collects certificates' stamp duty online (@e.bollo on
+	// pagoPA); nil refuses online requests that owe it.
+	StampPayer certificate.StampPayer
 }
 
 // Server serves every audience of one deployment: it finds the ente from
@@ -99,6 +103,9 @@ type Server struct {
 	// ente gets its own, with its patron days (see calendarFor).
 	cal  *calendar.Calendar
 	cals sync.Map // tenant.ID → enteCalendar
+	// certs issues registry certificates; nil without a secret key or a
+	// blob store.
+	certs *certificate.Issuer
 }
 
 // enteCalendar is an ente's calendar and the patron days it was built from.
@@ -195,6 +202,9 @@ func New(opt Options) (*Server, error) {
 		if s.idKeys, err = identity.NewKeys(opt.SecretKey); err != nil {
 			return nil, fmt.Errorf("web: %w", err)
 		}
+	}
+	if s.certs, err = newCertificates(opt); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.pages, err = parsePages(ui.Templates, s.templateFuncs())
 	if err != nil {

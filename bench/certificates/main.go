@@ -1,0 +1,389 @@
+// Command certificates measures registry certificates end to end, without
+// payment: an authenticated citizen's POST /area-personale/certificati
+// through the real server (session → registry → eligibility → PDF → sealed
+// QR → PAdES signature → protocol entry → blob store → redirect), on a
+// fresh SQLite database with the demo comune and its 400 residents. It
+// then renders the same certificate as HTML and prints it to PDF with
+// headless Chromium, in the same run, and prints the ratio.
+//
+//	go run ./bench/certificates
+//	go run ./bench/certificates -workers 8 -duration 10s -chromium /usr/bin/chromium
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sportello/sportello/bench"
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/tenant"
+	"github.com/sportello/sportello/internal/web"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "certificates: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	workers  int
+	duration time.Duration
+	warmup   time.Duration
+	chromium string
+	docs     int
+}
+
+func run() error {
+	var o options
+	flag.IntVar(&o.workers, "workers", 8, "concurrent citizens requesting certificates")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of the concurrent phase (at most 30s)")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before it")
+	flag.StringVar(&o.chromium, "chromium", "", "headless Chromium to compare with (default: chromium on PATH; \"none\" skips)")
+	flag.IntVar(&o.docs, "docs", 30, "certificates printed with Chromium")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the concurrent phase")
+	flag.Parse()
+	if o.duration > 30*time.Second {
+		o.duration = 30 * time.Second
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "certbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	site, err := newSite(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer site.db.Close()
+	ts := httptest.NewServer(site.srv)
+	defer ts.Close()
+
+	// One sequential pass first: the latency of one certificate alone.
+	seq, err := site.load(ts.URL, 1, time.Second, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("sequential (1 citizen):    %6.0f certificates/s  p50 %5.2f ms  p95 %5.2f ms  mean %5.2f ms\n",
+		seq.rate, ms(seq.p50), ms(seq.p95), ms(seq.mean))
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	con, err := site.load(ts.URL, o.workers, o.warmup, o.duration)
+	pprof.StopCPUProfile()
+	if err == nil {
+		// CPU per certificate (server and load generator together, so an
+		// upper bound), whatever else the machine is running.
+		perCert := con.cpu / time.Duration(max(con.n, 1))
+		fmt.Printf("CPU per certificate:       %5.2f ms (user+sys, client included) → at most %.0f certificates/s on 2 idle cores\n",
+			ms(perCert), 2/perCert.Seconds())
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("concurrent (%d citizens):  %6.0f certificates/s  p50 %5.2f ms  p95 %5.2f ms  p99 %5.2f ms  (%d issued, %d errors)\n",
+		o.workers, con.rate, ms(con.p50), ms(con.p95), ms(con.p99), con.n, con.errors)
+
+	bin := o.chromium
+	if bin == "" {
+		bin, _ = exec.LookPath("chromium")
+	}
+	if bin == "" || bin == "none" {
+		fmt.Println("chromium: none, comparison skipped")
+		return nil
+	}
+	chrome, err := printWithChromium(ctx, bin, o.docs, dir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("chromium HTML→PDF (1 tab): %6.1f documents/s  mean %6.1f ms  p95 %6.1f ms\n",
+		1/chrome.mean.Seconds(), ms(chrome.mean), ms(chrome.p95))
+	fmt.Printf("ratio, one at a time (chromium mean / sportello mean): %.0f×\n", chrome.mean.Seconds()/seq.mean.Seconds())
+	fmt.Printf("ratio, throughput (sportello %d citizens / chromium 1 tab): %.0f×\n", o.workers, con.rate*chrome.mean.Seconds())
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type site struct {
+	srv     *web.Server
+	db      interface{ Close() error }
+	cookies []string // one session per citizen
+	persons []string
+}
+
+// newSite builds the demo server as `sportello demo` does (blob store on
+// disk, secret key) and opens a session for each of 64 residents.
+func newSite(ctx context.Context, dir string) (*site, error) {
+	s, err := bench.NewSite(ctx, dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := s.DB
+	e, err := tenant.BySlug(ctx, d, demo.Slug)
+	if err != nil {
+		return nil, err
+	}
+	if err := demo.SeedRegistry(ctx, d, e.ID); err != nil {
+		return nil, err
+	}
+	blobs, err := blob.NewFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := web.New(web.Options{DB: d, Version: "bench", SecretKey: bytes.Repeat([]byte{42}, 32), Blobs: blobs})
+	if err != nil {
+		return nil, err
+	}
+	out := &site{srv: srv, db: d}
+	rows, err := d.QueryContext(ctx, `SELECT id, fiscal_code, name, surname FROM registry_person
+		WHERE ente_id = $1 AND status = 'resident' ORDER BY id LIMIT 64`, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	type resident struct{ id, cf, name, surname string }
+	var rs []resident
+	for rows.Next() {
+		var r resident
+		if err := rows.Scan(&r.id, &r.cf, &r.name, &r.surname); err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	now := time.Now()
+	for _, r := range rs {
+		res, err := identity.LoginCitizen(ctx, d, e.ID, identity.LoginInput{FiscalCode: r.cf, GivenName: r.name,
+			FamilyName: r.surname, IdP: "https://idp.example", Level: 2}, now)
+		if err != nil {
+			return nil, err
+		}
+		var token string
+		err = d.InTx(ctx, func(tx *sql.Tx) error {
+			token, _, err = identity.StartSession(ctx, tx, e.ID, identity.CitizenSubject(res.Citizen.ID),
+				identity.SessionInput{IdP: "https://idp.example", Level: 2}, now)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.cookies = append(out.cookies, "sid="+token)
+		out.persons = append(out.persons, r.id)
+	}
+	return out, nil
+}
+
+type result struct {
+	cpu                 time.Duration // process CPU time while measuring
+	n, errors           int
+	rate                float64
+	p50, p95, p99, mean time.Duration
+}
+
+// load runs workers citizens, each asking for a residence + family status
+// certificate (exempt, code 3: no payment) as soon as the last is issued.
+func (s *site) load(base string, workers int, warmup, duration time.Duration) (*result, error) {
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      atomic.Int64
+		measuring atomic.Bool
+		stop      atomic.Bool
+		wg        sync.WaitGroup
+		firstErr  atomic.Value
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1},
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			i := w % len(s.cookies)
+			body := url.Values{"persona": {s.persons[i]}, "tipo": {"8", "12"}, "esenzione": {"3"}}.Encode()
+			var local []time.Duration
+			for !stop.Load() {
+				req, _ := http.NewRequest("POST", base+"/area-personale/certificati", bytes.NewBufferString(body))
+				req.Host = bench.DemoHost
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", "http://"+bench.DemoHost)
+				req.Header.Set("Cookie", s.cookies[i])
+				t0 := time.Now()
+				res, err := client.Do(req)
+				d := time.Since(t0)
+				if err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != http.StatusSeeOther {
+						err = fmt.Errorf("status %d", res.StatusCode)
+					}
+				}
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				if measuring.Load() {
+					local = append(local, d)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	time.Sleep(warmup)
+	measuring.Store(true)
+	start, cpu0 := time.Now(), cpuTime()
+	time.Sleep(duration)
+	measuring.Store(false)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	stop.Store(true)
+	wg.Wait()
+	if len(latencies) == 0 {
+		if e, ok := firstErr.Load().(error); ok {
+			return nil, e
+		}
+		return nil, errors.New("no certificate issued")
+	}
+	r := summarize(latencies, elapsed, int(errs.Load()))
+	r.cpu = cpu
+	return r, nil
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func summarize(l []time.Duration, elapsed time.Duration, errs int) *result {
+	slices.Sort(l)
+	pick := func(q float64) time.Duration { return l[min(len(l)-1, int(q*float64(len(l))))] }
+	var sum time.Duration
+	for _, d := range l {
+		sum += d
+	}
+	r := &result{n: len(l), errors: errs, p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), mean: sum / time.Duration(len(l))}
+	if elapsed > 0 {
+		r.rate = float64(len(l)) / elapsed.Seconds()
+	}
+	return r
+}
+
+// certificateHTML is the same certificate as a web page, for Chromium.
+var certificateHTML = template.Must(template.New("c").Parse(`<!doctype html><html lang="it"><head><meta charset="utf-8">
+<style>@page{size:A4;margin:20mm}body{font-family:Helvetica,Arial,sans-serif;font-size:10pt;color:#191919}
+h1{font-size:15pt;text-align:center;margin:0}.sub{text-align:center;font-size:9.5pt;border-bottom:1pt solid #06c;padding-bottom:6pt}
+h2{font-size:13pt;margin-top:18pt}dl{display:grid;grid-template-columns:150pt 1fr}dt{color:#5c6f82}dd{margin:0;font-weight:bold}
+table{width:100%;border-collapse:collapse;font-size:9.5pt}th{background:#ebf0f5;text-align:left}
+.qr{display:flex;gap:8pt;margin-top:30pt;font-size:8.5pt}.qr svg{width:112pt;height:112pt}</style></head><body>
+<h1>COMUNE DI ALA</h1><div class="sub">Provincia autonoma di Trento - Ufficio anagrafe</div>
+<h2>CERTIFICATO CONTESTUALE DI RESIDENZA E DI STATO DI FAMIGLIA</h2>
+<p>L'UFFICIALE D'ANAGRAFE, visti gli atti d'ufficio,</p><p style="text-align:center"><b>CERTIFICA</b></p>
+<dl><dt>Cognome e nome</dt><dd>{{.Name}}</dd><dt>Nato a</dt><dd>Rovereto (TN)</dd><dt>Nato il</dt><dd>03/05/1979</dd><dt>Codice fiscale</dt><dd>{{.CF}}</dd></dl>
+<p>è residente in questo Comune in Via Nuova 22, Ala.</p><p>che la famiglia anagrafica residente in Via Nuova 22, Ala, è così composta:</p>
+<table><tr><th>Cognome e nome</th><th>Luogo di nascita</th><th>Data di nascita</th></tr>
+<tr><td>Tomasi Marco</td><td>Rovereto (TN)</td><td>03/05/1979</td></tr><tr><td>Pederzolli Chiara</td><td>Rovereto (TN)</td><td>21/09/1982</td></tr>
+<tr><td>Tomasi Sofia</td><td>Rovereto (TN)</td><td>30/03/2007</td></tr></table>
+<p>Esente dall'imposta di bollo ai sensi di: uso processuale - art. 18 DPR 30.5.2002, n. 115.</p>
+<p><b>Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi (art. 40 DPR 445/2000).</b></p>
+<p>Il presente certificato ha validità di sei mesi dalla data di rilascio.</p><p>Ala, 26/11/2026</p>
+<div class="qr"><svg viewBox="0 0 57 57">{{range .QR}}<rect x="{{.X}}" y="{{.Y}}" width="1" height="1"/>{{end}}</svg>
+<div><b>Contrassegno elettronico (art. 23-ter, comma 5, CAD)</b><br><b>Codice di verifica: {{.Code}}</b><br>https://ala.example/verifica</div></div>
+</body></html>`))
+
+type module struct{ X, Y int }
+
+// printWithChromium prints n certificates, one after the other, in one
+// warm tab, and times each.
+func printWithChromium(ctx context.Context, bin string, n int, dir string) (*result, error) {
+	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(filepath.Join(dir, "chrome")))
+	defer cancel()
+	tab, cancelTab := chromedp.NewContext(alloc)
+	defer cancelTab()
+	if _, err := chromedp.Run(tab, chromedp.Navigate("about:blank")); err != nil {
+		return nil, fmt.Errorf("chromium: %w", err)
+	}
+	var qr []module // a plausible 57×57 pattern, about half dark
+	for y := range 57 {
+		for x := range 57 {
+			if (x*7+y*13+x*y)%3 == 0 {
+				qr = append(qr, module{x, y})
+			}
+		}
+	}
+	var l []time.Duration
+	start := time.Now()
+	for i := range n + 2 {
+		var buf bytes.Buffer
+		if err := certificateHTML.Execute(&buf, map[string]any{"Name": "Tomasi Marco", "CF": "TMSMRC79E03H612A",
+			"Code": "7R65-HNEX-7XE9-" + strconv.Itoa(1000+i), "QR": qr}); err != nil {
+			return nil, err
+		}
+		html := buf.String()
+		t0 := time.Now()
+		pdf, err := chromedp.Run(tab, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+			tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
+			if err != nil {
+				return nil, err
+			}
+			if _, err := cdp.Call(ctx, t, page.SetDocumentContent, page.SetDocumentContentParams{
+				FrameID: tree.FrameTree.Frame.ID, HTML: html}); err != nil {
+				return nil, err
+			}
+			yes := true
+			res, err := cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes})
+			return res.Data, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("chromium: print: %w", err)
+		}
+		if len(pdf) < 1000 {
+			return nil, errors.New("chromium: an empty PDF")
+		}
+		if i >= 2 { // the first two warm the tab up
+			l = append(l, time.Since(t0))
+		}
+	}
+	return summarize(l, time.Since(start), 0), nil
+}

@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/tenant"
+)
+
+// TestCertificateOnline logs in as Marco Tomasi through the test IdP,
+// requests a stato di famiglia (exempt: the @e.bollo payment arrives with
+// the pagoPA work), downloads the PDF from the browser, verifies it with
+// the ente's published keys, and checks it at /verifica by its code; every
+// page passes axe.
+func TestCertificateOnline(t *testing.T) {
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("read the vendored axe-core: %v", err)
+	}
+	s := newSite(t)
+	bg := context.Background()
+	e, err := tenant.BySlug(bg, s.DB, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedRegistry(bg, s.DB, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := s.tab(t)
+	check := func(what string) {
+		t.Helper()
+		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", what, len(vs), formatViolations(vs))
+		}
+	}
+	s.toTestIdP(t, ctx, string(axe))
+	// The test IdP lists the demo identities in order: Marco is the second.
+	do(t, ctx, "log in as Marco", chromedp.Click(chromedp.CSS(`#identita-1`)), chromedp.Click(chromedp.CSS(`button[name="action"][value="accedi"]`)))
+	waitPath(t, ctx, "/area-personale")
+
+	// A fresh tab (same browser, same session) for each part: every tab
+	// has its own deadline.
+	ctx = s.tab(t)
+	s.open(t, ctx, "/area-personale/certificati", 200)
+	check("certificates page")
+	body := eval[string](t, ctx, `document.querySelector('main').textContent`)
+	for _, member := range []string{"Tomasi Marco", "Pederzolli Chiara", "Tomasi Sofia"} {
+		if !strings.Contains(body, member) {
+			t.Errorf("the household lacks %s", member)
+		}
+	}
+	tick(t, ctx, `#tipo-12`)
+	eval[bool](t, ctx, `(() => { document.querySelector('#tipo-8').checked = false; document.querySelector('#esenzione').value = '3'; return true })()`)
+	submitWith(t, ctx, `main form[action="/area-personale/certificati"] button[type="submit"]`)
+	waitMatch(t, ctx, `^/area-personale/certificati/[0-9]+$`)
+	path := eval[string](t, ctx, `location.pathname`)
+	ctx = s.tab(t)
+	s.open(t, ctx, path, 200)
+	check("certificate page")
+	page := eval[string](t, ctx, `document.querySelector('main').textContent`)
+	if !strings.Contains(page, "CERTIFICATO DI STATO DI FAMIGLIA") || !strings.Contains(page, "Valido") {
+		t.Fatalf("the certificate page says:\n%s", page)
+	}
+	code := regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(page)
+
+	// Download as the browser does, with the session's cookie.
+	b64 := eval[string](t, ctx, `fetch(document.querySelector('a[href$="/pdf"]').href).then(r => r.arrayBuffer()).then(b => {
+		let s = ''; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s) })`)
+	pdf, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
+		t.Fatalf("the download is not a PDF (%v)", err)
+	}
+	keys, err := certificate.Published(bg, s.DB, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := certificate.Verify(pdf, keys)
+	if !v.OK() || v.Payload.Code != code || v.Payload.FiscalCode != "TMSMRC79E03H612A" {
+		t.Errorf("the downloaded file does not verify: %+v", v)
+	}
+
+	ctx = s.tab(t)
+	s.open(t, ctx, "/verifica?codice="+code, 200)
+	check("verification page")
+	result := eval[string](t, ctx, `document.querySelector('[data-status]').textContent`)
+	if !strings.Contains(result, "Valido") || strings.Contains(result, "Tomasi") {
+		t.Errorf("/verifica says %q", result)
+	}
+}
+
+// TestCertificateDesk logs in as the desk operator, issues Giuseppina
+// Zandonai's residence for a person at the counter with a marca da bollo,
+// and opens the PDF to print; the form and the result pass axe.
+func TestCertificateDesk(t *testing.T) {
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("read the vendored axe-core: %v", err)
+	}
+	s := newSite(t)
+	bg := context.Background()
+	e, err := tenant.BySlug(bg, s.DB, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := identity.NewKeys(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedOperators(bg, s.DB, keys, e.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedRegistry(bg, s.DB, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	desk := demo.Operators()[0]
+	ctx := s.tab(t)
+	s.open(t, ctx, "/operatori/accedi", 200)
+	do(t, ctx, "type the password", chromedp.SendKeys(chromedp.CSS(`#username`), desk.Username),
+		chromedp.SendKeys(chromedp.CSS(`#password`), desk.Password), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitPath(t, ctx, "/operatori/accedi/codice")
+	code, err := totp.GenerateCode(desk.TOTPSecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "type the code", chromedp.SendKeys(chromedp.CSS(`#code`), code), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
+	waitPath(t, ctx, "/ufficio")
+
+	ctx = s.tab(t)
+	s.open(t, ctx, "/sportello/certificati", 200)
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("desk form: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	do(t, ctx, "fill the form",
+		chromedp.SendKeys(chromedp.CSS(`#cf`), "ZNDGPP51B52A116D"),
+		chromedp.SendKeys(chromedp.CSS(`#richiedente`), "Mario Rossi, carta d'identità CA00000AA"),
+		chromedp.SendKeys(chromedp.CSS(`#motivo`), "contratto di locazione"),
+		chromedp.SendKeys(chromedp.CSS(`#marca`), "01234567890123"))
+	submitWith(t, ctx, `main form button[type="submit"]`)
+	status := eval[string](t, ctx, `(document.querySelector('[role="status"]') || document.querySelector('#cert-problem') || {textContent: ''}).textContent`)
+	if !strings.Contains(status, "Rilasciato: CERTIFICATO DI RESIDENZA") {
+		t.Fatalf("the desk page says %q", status)
+	}
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("desk result: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	head := eval[string](t, ctx, `fetch(document.querySelector('a[href$="/pdf"]').href).then(r => r.text()).then(t => t.slice(0, 8))`)
+	if head != "%PDF-1.7" {
+		t.Errorf("the print link gives %q", head)
+	}
+}

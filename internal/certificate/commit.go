@@ -1,0 +1,137 @@
+package certificate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/protocol"
+)
+
+// This file is the group commit. Rendering and signing a certificate take
+// half a millisecond of CPU; making it durable takes fsyncs — the file in
+// the blob store, the protocol entry and the certificate row in the
+// database — of a millisecond or more each, and on SQLite the commits of
+// one database are serial. So requests that arrive while a commit is under
+// way queue, and the request that finds no commit running becomes the
+// leader: it stores the queued files together (their fsyncs overlap) and
+// registers them all in one transaction, then hands over to the next batch.
+// A lone request is its own batch, so nothing waits for a timer.
+
+// pending is one signed certificate waiting to be made durable.
+type pending struct {
+	c     *Certificate
+	pdf   []byte
+	entry *protocol.Entry
+	audit AuditFunc
+	// existing is set for a certificate that awaited its stamp: its row
+	// is updated, not inserted.
+	existing bool
+	done     chan error
+}
+
+// maxBatch bounds one transaction, so that a burst does not hold the
+// database's write lock for long.
+const maxBatch = 128
+
+// commit stores p's file and registers it, with whatever else is queued.
+func (is *Issuer) commit(ctx context.Context, p *pending) error {
+	p.done = make(chan error, 1)
+	p.existing = p.c.ID != 0
+	is.mu.Lock()
+	is.queue = append(is.queue, p)
+	if is.committing {
+		is.mu.Unlock()
+		select {
+		case err := <-p.done:
+			return err
+		case <-ctx.Done():
+			// The batch goes on; the certificate may still be issued,
+			// as with any request the client gives up on.
+			return ctx.Err()
+		}
+	}
+	is.committing = true
+	// The leader's batches must finish even if its own client leaves.
+	bctx := context.WithoutCancel(ctx)
+	for len(is.queue) > 0 {
+		n := min(len(is.queue), maxBatch)
+		batch := is.queue[:n:n]
+		is.queue = is.queue[n:]
+		is.mu.Unlock()
+		is.commitBatch(bctx, batch)
+		is.mu.Lock()
+	}
+	is.committing = false
+	is.mu.Unlock()
+	return <-p.done
+}
+
+// commitBatch stores the files, then registers the batch in one
+// transaction; if that fails, each certificate is retried alone so that
+// one bad row does not fail the others.
+func (is *Issuer) commitBatch(ctx context.Context, batch []*pending) {
+	var wg sync.WaitGroup
+	stored := make([]error, len(batch))
+	for i, p := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := blob.PutBytes(ctx, is.Blobs, p.pdf); err != nil {
+				stored[i] = fmt.Errorf("certificate: store the file: %w", err)
+			}
+		}()
+	}
+	wg.Wait()
+	var ok []*pending
+	for i, p := range batch {
+		if stored[i] != nil {
+			p.done <- stored[i]
+			continue
+		}
+		ok = append(ok, p)
+	}
+	if len(ok) == 0 {
+		return
+	}
+	if err := is.register(ctx, ok); err == nil || len(ok) == 1 {
+		for _, p := range ok {
+			p.done <- err
+		}
+		return
+	}
+	for _, p := range ok {
+		p.done <- is.register(ctx, []*pending{p})
+	}
+}
+
+// register numbers and records a batch in one transaction.
+func (is *Issuer) register(ctx context.Context, batch []*pending) error {
+	now := is.now()
+	return is.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range batch {
+			c := p.c
+			if err := is.Registrar.Register(ctx, tx, p.entry, now); err != nil {
+				return err
+			}
+			c.ProtocolYear, c.ProtocolNumber = p.entry.Year, int64(p.entry.Number)
+			var err error
+			if p.existing {
+				err = markIssued(ctx, tx, c)
+			} else {
+				err = insert(ctx, tx, c)
+			}
+			if err != nil {
+				return err
+			}
+			if p.audit != nil {
+				if err := p.audit(ctx, tx, c, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

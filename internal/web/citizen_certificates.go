@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/registry"
+)
+
+// certificatesPage is the citizen's Documenti: the certificates they asked
+// for and the form to ask for one, for themselves or a member of their
+// household.
+type certificatesPage struct {
+	basePage
+	Tabs []tab
+	// InRegistry is false when the citizen is not registered in this
+	// comune's anagrafe: nothing can be certified.
+	InRegistry   bool
+	Persons      []choiceView
+	Types        []choiceView
+	Exemptions   []choiceView
+	ExemptText   string
+	Problem      string
+	Flash        string
+	Certificates []certView
+	StampNotice  string
+}
+
+// certificatesList shows the citizen's certificates and the request form.
+func (s *Server) certificatesList(w http.ResponseWriter, r *http.Request) error {
+	p := s.certificatesPage(r)
+	if r.URL.Query().Get("ok") == "1" {
+		p.Flash = p.T("cert.flash.issued")
+	}
+	if err := s.fillCertificatesPage(r, p, 0, nil, 0); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "citizen/certificati", p)
+}
+
+func (s *Server) certificatesPage(r *http.Request) *certificatesPage {
+	p := &certificatesPage{basePage: s.base(r, "cert.title")}
+	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}}
+	p.Tabs = areaTabs(p.basePage, "/area-personale/certificati")
+	return p
+}
+
+// fillCertificatesPage loads the household and the citizen's certificates.
+func (s *Server) fillCertificatesPage(r *http.Request, p *certificatesPage, chosen registry.PersonID,
+	kinds certificate.Kinds, ex certificate.Exemption) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	me, err := registry.PersonByFiscalCode(ctx, s.db, e.ID, pr.Citizen.FiscalCode)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+	case err != nil:
+		return err
+	default:
+		p.InRegistry = true
+		persons := []*registry.Person{me}
+		if me.Household != 0 {
+			h, err := registry.GetHousehold(ctx, s.db, e.ID, me.Household)
+			if err != nil {
+				return err
+			}
+			for _, m := range h.Members {
+				if m.ID != me.ID {
+					persons = append(persons, m)
+				}
+			}
+		}
+		if chosen == 0 {
+			chosen = me.ID
+		}
+		for _, m := range persons {
+			label := m.FullName()
+			if m.ID == me.ID {
+				label = p.T("cert.form.myself", label)
+			}
+			p.Persons = append(p.Persons, choiceView{Value: strconv.FormatInt(int64(m.ID), 10), Label: label, Checked: m.ID == chosen})
+		}
+	}
+	if len(kinds) == 0 {
+		kinds = certificate.Kinds{certificate.Residence}
+	}
+	p.Types = certTypeChoices(p.basePage, certificate.Types(), kinds)
+	p.Exemptions = exemptionChoices(p.basePage, ex)
+	set, err := certificate.GetSettings(ctx, s.db, e.ID)
+	if err != nil {
+		return err
+	}
+	if set.StampOnline && set.StampCents > 0 {
+		p.StampNotice = p.T("cert.form.stamp-online", euroText(set.StampCents))
+	}
+	list, err := certificate.ForCitizen(ctx, s.db, e.ID, pr.Citizen.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		p.Certificates = append(p.Certificates, s.certView(p.basePage, c))
+	}
+	return nil
+}
+
+func euroText(cents int64) string {
+	return "€ " + strconv.FormatInt(cents/100, 10) + "," + strconv.FormatInt(cents%100/10, 10) + strconv.FormatInt(cents%10, 10)
+}
+
+// certificateRequest issues (or starts paying for) a certificate online.
+// The holder must be the citizen or a member of their household; anyone
+// else is refused with 403, whether or not the person exists.
+func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	is, err := s.issuer()
+	if err != nil {
+		return err
+	}
+	p := s.certificatesPage(r)
+	personID, _ := strconv.ParseInt(r.PostFormValue("persona"), 10, 64)
+	kinds, ex, exText := parseCertForm(r)
+	fail := func(msg string, status int) error {
+		p.Problem = msg
+		if err := s.fillCertificatesPage(r, p, registry.PersonID(personID), kinds, ex); err != nil {
+			return err
+		}
+		p.ExemptText = exText
+		return s.render(w, r, status, "citizen/certificati", p)
+	}
+	holder, err := registry.GetPerson(ctx, s.db, e.ID, registry.PersonID(personID))
+	if apperr.Is(err, apperr.NotFound) {
+		return fail(p.T("cert.refused.not_household"), http.StatusForbidden)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode,
+		Kinds: kinds, Citizen: pr.Citizen.ID, CitizenCF: pr.Citizen.FiscalCode, Exemption: ex, ExemptionText: exText,
+		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati",
+		Audit: func(ctx context.Context, tx *sql.Tx, c *certificate.Certificate, now time.Time) error {
+			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.issued",
+				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: "online " + c.Kinds.String()}, now)
+		}})
+	if err != nil {
+		msg, status, err := refusalMessage(p.basePage, err)
+		if err != nil {
+			return err
+		}
+		return fail(msg, status)
+	}
+	c := res.Certificate
+	if c.State == certificate.AwaitingStamp {
+		err := s.auditAlone(r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.requested",
+			Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: c.Kinds.String() + " awaiting-stamp"})
+		if err != nil {
+			return err
+		}
+	}
+	if c.State == certificate.AwaitingStamp {
+		http.Redirect(w, r, res.PayURL, http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/area-personale/certificati/"+strconv.FormatInt(int64(c.ID), 10)+"?ok=1", http.StatusSeeOther)
+	return nil
+}
+
+// citizenCertificate reads a certificate the citizen asked for; any other
+// is NotFound.
+func (s *Server) citizenCertificate(r *http.Request) (*certificate.Certificate, error) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, apperr.New(apperr.NotFound, "")
+	}
+	c, err := certificate.Get(ctx, s.db, enteFrom(ctx).ID, certificate.ID(id))
+	if err != nil {
+		return nil, err
+	}
+	if c.Citizen != principalFrom(ctx).Citizen.ID {
+		return nil, apperr.New(apperr.NotFound, "")
+	}
+	return c, nil
+}
+
+// certificatePage is one of the citizen's certificates.
+type certificatePage struct {
+	basePage
+	Tabs        []tab
+	Certificate certView
+	Flash       string
+}
+
+// certificateShow shows a certificate and its download link.
+func (s *Server) certificateShow(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.citizenCertificate(r)
+	if err != nil {
+		return err
+	}
+	p := &certificatePage{basePage: s.base(r, "cert.show.title")}
+	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}, {p.T("cert.title"), "/area-personale/certificati"}}
+	p.Tabs = areaTabs(p.basePage, "/area-personale/certificati")
+	p.Certificate = s.certView(p.basePage, c)
+	if r.URL.Query().Get("ok") == "1" {
+		p.Flash = p.T("cert.flash.issued")
+	}
+	return s.render(w, r, http.StatusOK, "citizen/certificato", p)
+}
+
+// certificateDownload sends the citizen's certificate file.
+func (s *Server) certificateDownload(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.citizenCertificate(r)
+	if err != nil {
+		return err
+	}
+	return s.serveCertificate(w, r, c)
+}
