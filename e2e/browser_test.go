@@ -38,8 +38,10 @@ const (
 )
 
 // tabTimeout bounds everything one tab does, so that a page that never
-// loads fails the test instead of hanging it.
-const tabTimeout = 15 * time.Second
+// loads fails the test instead of hanging it. A journey with an axe check
+// per step takes a few seconds on a quiet machine; on a busy 2-core one
+// (CI beside other builds) 15 seconds proved too short.
+const tabTimeout = 60 * time.Second
 
 var testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
