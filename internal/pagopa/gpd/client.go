@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // DefaultTimeout bounds one call when Options.Timeout is zero. The platform

@@ -207,7 +207,10 @@ func TestStateMachine(t *testing.T) {
 	invalidate := func(f *fixture, p *gpd.Position) error { _, err := f.client.Invalidate(ctx, ec, p.IUPD); return err }
 	update := func(f *fixture, p *gpd.Position) error { _, err := f.client.Update(ctx, ec, p, true); return err }
 	del := func(f *fixture, p *gpd.Position) error { return f.client.Delete(ctx, ec, p.IUPD) }
-	pay := func(f *fixture, p *gpd.Position) error { _, err := f.sim.Pay(ec, p.Options[0].NAV, pagopasim.Tobacconist); return err }
+	pay := func(f *fixture, p *gpd.Position) error {
+		_, err := f.sim.Pay(ec, p.Options[0].NAV, pagopasim.Tobacconist)
+		return err
+	}
 	advance := func(d time.Duration) func(f *fixture, p *gpd.Position) error {
 		return func(f *fixture, _ *gpd.Position) error { f.sim.Advance(d); return nil }
 	}
@@ -256,7 +259,7 @@ func TestStateMachine(t *testing.T) {
 // TestValidation sends positions the platform refuses: 400, ErrInvalid.
 func TestValidation(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		breaks func(p *gpd.Position)
 	}{
 		{"amount not the sum", func(p *gpd.Position) { p.Options[0].Amount = 1000 }},

@@ -34,16 +34,16 @@ type SendRT struct {
 // Amounts are decimal euros with two digits, as on the wire; Amount and
 // FeeCents convert them.
 type Receipt struct {
-	ReceiptID           string     `xml:"receiptId"`
-	NoticeNumber        string     `xml:"noticeNumber"`
-	FiscalCode          string     `xml:"fiscalCode"`
-	Outcome             string     `xml:"outcome"`
-	CreditorReferenceID string     `xml:"creditorReferenceId"`
-	PaymentAmount       string     `xml:"paymentAmount"`
-	Description         string     `xml:"description"`
-	CompanyName         string     `xml:"companyName"`
-	OfficeName          string     `xml:"officeName,omitempty"`
-	Debtor              Subject    `xml:"debtor"`
+	ReceiptID           string  `xml:"receiptId"`
+	NoticeNumber        string  `xml:"noticeNumber"`
+	FiscalCode          string  `xml:"fiscalCode"`
+	Outcome             string  `xml:"outcome"`
+	CreditorReferenceID string  `xml:"creditorReferenceId"`
+	PaymentAmount       string  `xml:"paymentAmount"`
+	Description         string  `xml:"description"`
+	CompanyName         string  `xml:"companyName"`
+	OfficeName          string  `xml:"officeName,omitempty"`
+	Debtor              Subject `xml:"debtor"`
 	TransferList        struct {
 		Transfer []ReceiptTransfer `xml:"transfer"`
 	} `xml:"transferList"`
