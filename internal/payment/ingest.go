@@ -1,0 +1,203 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/pagopa/gpd"
+	"github.com/sportello/sportello/internal/pratica"
+	"github.com/sportello/sportello/internal/tenant"
+)
+
+// Outcome is what Ingest did with a receipt.
+type Outcome string
+
+// The outcomes of Ingest.
+const (
+	// Recorded: a new receipt, and its notice is now paid.
+	Recorded Outcome = "recorded"
+	// Duplicate: this very receipt was already stored; nothing changed.
+	Duplicate Outcome = "duplicate"
+	// AlreadyPaid: a different receipt for a notice already paid (paid
+	// twice by the citizen, or after an operator's override): stored for
+	// the finance office, the notice is not paid again.
+	AlreadyPaid Outcome = "already_paid"
+	// Unmatched: a receipt for no notice of ours: stored as received.
+	Unmatched Outcome = "unmatched"
+)
+
+// Sources of a receipt.
+const (
+	SourceGPD     = "gpd"
+	SourceStation = "station"
+)
+
+// Ingest stores a receipt as received (raw, parsed as r) for ente, once per
+// (fiscal code, IUV, receiptId): the same receipt delivered again is a
+// Duplicate and changes nothing. A new one marks its notice paid, settles
+// the position's other options, and when the position is paid moves a
+// pratica awaiting payment on (pratica.MarkPaid) — all in tx, so that a
+// crash before commit leaves nothing and the re-delivery does it all.
+func Ingest(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant.ID, raw []byte, r *gpd.Receipt, source string, now time.Time) (Outcome, error) {
+	if r.Outcome != "OK" {
+		return "", apperr.Errorf(apperr.Invalid, "payment: receipt %s: outcome %s", r.ReceiptID, r.Outcome)
+	}
+	amount, err := r.Amount()
+	if err != nil {
+		return "", err
+	}
+	paidAt, err := r.PaidAt()
+	if err != nil {
+		paidAt = now // paymentDateTime is optional in the XSD
+	}
+	p, err := byIUV(ctx, tx, ente, r.CreditorReferenceID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return "", err
+	}
+	var pid any
+	if p != nil {
+		pid = p.ID
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO payment_receipt (ente_id, payment_id, fiscal_code, iuv, receipt_id, notice_number,
+		amount, psp, paid_at, source, document, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (ente_id, fiscal_code, iuv, receipt_id) DO NOTHING RETURNING id`,
+		ente, pid, r.FiscalCode, r.CreditorReferenceID, r.ReceiptID, r.NoticeNumber, int64(amount),
+		truncate(r.PSPCompanyName, 70), ts(paidAt), source, string(raw), ts(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Duplicate, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("payment: store receipt %s: %w", r.ReceiptID, err)
+	}
+	if p == nil {
+		return Unmatched, nil
+	}
+	if p.State == Paid {
+		return AlreadyPaid, addEvent(ctx, tx, ente, p.ID, Event{At: now, Actor: "system", Kind: "receipt_again",
+			From: Paid, To: Paid, Note: "receipt " + r.ReceiptID + " for a notice already paid"})
+	}
+	if int64(amount) != p.Amount {
+		// Stored and marked paid all the same: the money arrived; the
+		// difference is the finance office's to settle.
+		if err := addEvent(ctx, tx, ente, p.ID, Event{At: now, Actor: "system", Kind: "amount_differs", From: p.State, To: p.State,
+			Note: fmt.Sprintf("paid %d cents, due %d", amount, p.Amount)}); err != nil {
+			return "", err
+		}
+	}
+	if err := markPaid(ctx, tx, cal, p, "system", "receipt", "receipt "+r.ReceiptID, paidAt, now); err != nil {
+		return "", err
+	}
+	return Recorded, nil
+}
+
+// markPaid pays p, settles the options the payment makes unpayable and,
+// once the position is paid, moves its pratica on.
+func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Payment, actor, kind, note string, paidAt, now time.Time) error {
+	if err := setState(ctx, tx, p, Paid, actor, kind, note, now); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE payment SET paid_at = $3 WHERE ente_id = $1 AND id = $2`, p.Ente, p.ID, ts(paidAt)); err != nil {
+		return err
+	}
+	opts, err := position(ctx, tx, p.Ente, p.IUPD)
+	if err != nil {
+		return err
+	}
+	settled := p.Option == 0
+	if !settled {
+		settled = true
+		for _, o := range opts {
+			if o.Option > 0 && o.State != Paid {
+				settled = false
+			}
+		}
+	}
+	for _, o := range opts {
+		// The payment in full cannot be paid once an installment is; the
+		// installments cannot once it is.
+		if o.ID != p.ID && (o.State == Open || o.State == Pending) && (p.Option == 0 || o.Option == 0) {
+			if err := setState(ctx, tx, o, Settled, actor, "settled", "position paid by option "+strconv.Itoa(p.Option), now); err != nil {
+				return err
+			}
+		}
+	}
+	if !settled || p.Pratica == 0 {
+		return nil
+	}
+	pr, err := pratica.Get(ctx, tx, p.Ente, p.Pratica)
+	if err != nil {
+		return err
+	}
+	if pr.State != pratica.AwaitingPayment {
+		return addEvent(ctx, tx, p.Ente, p.ID, Event{At: now, Actor: "system", Kind: "pratica_not_waiting", From: Paid, To: Paid,
+			Note: "pratica is " + string(pr.State)})
+	}
+	if _, err := pratica.MarkPaid(ctx, tx, cal, p.Ente, p.Pratica, pratica.SystemActor, now); err != nil {
+		return fmt.Errorf("payment %d: %w", p.ID, err)
+	}
+	return nil
+}
+
+func byIUV(ctx context.Context, q *sql.Tx, ente tenant.ID, iuv string) (*Payment, error) {
+	p, err := scanPayment(q.QueryRowContext(ctx, selectPayment+` WHERE ente_id = $1 AND iuv = $2`, ente, iuv))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.Errorf(apperr.NotFound, "payment: no notice with IUV %s", iuv)
+	}
+	return p, err
+}
+
+// OverrideInput is an operator's manual record of a payment.
+type OverrideInput struct {
+	Operator identity.OperatorID
+	// OperatorName is kept in the audit log.
+	OperatorName string
+	// Reason is required: why the notice counts as paid without a receipt
+	// (a bank transfer seen on the treasury account, a receipt on paper).
+	Reason    string
+	RequestID string
+	IP        string
+}
+
+// MinReasonLength keeps a reason from being a placeholder.
+const MinReasonLength = 10
+
+// Override marks a notice paid by an operator's decision, with a reason, in
+// tx; the audit log records who and why. A receipt arriving later is still
+// stored, and does not pay the notice twice.
+func Override(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant.ID, id ID, in OverrideInput, now time.Time) (*Payment, error) {
+	reason := strings.TrimSpace(in.Reason)
+	if len([]rune(reason)) < MinReasonLength {
+		return nil, &apperr.Error{Kind: apperr.Invalid, Public: "Indica il motivo (almeno 10 caratteri).", Err: errors.New("override without a reason")}
+	}
+	if in.Operator <= 0 {
+		return nil, apperr.Errorf(apperr.Invalid, "override by nobody")
+	}
+	p, err := Get(ctx, tx, ente, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.State == Paid {
+		return nil, &apperr.Error{Kind: apperr.Conflict, Public: "Il pagamento risulta già pagato.", Err: fmt.Errorf("payment %d already paid", id)}
+	}
+	actor := "operator:" + strconv.FormatInt(int64(in.Operator), 10)
+	if err := markPaid(ctx, tx, cal, p, actor, "override", truncate(reason, 500), now, now); err != nil {
+		return nil, err
+	}
+	ev := &audit.Event{Ente: ente, Actor: audit.Actor{Kind: audit.Operator, ID: strconv.FormatInt(int64(in.Operator), 10), Name: in.OperatorName},
+		Action: "payment.override", Subject: "payment:" + strconv.FormatInt(int64(id), 10), Outcome: audit.Success,
+		RequestID: in.RequestID, IP: in.IP, Detail: truncate(reason, 500)}
+	if err := audit.Record(ctx, tx, ev, now); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
