@@ -12,6 +12,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/pratica"
@@ -100,13 +101,58 @@ func Ingest(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant
 	return Recorded, nil
 }
 
+// Delivery is one receipt to ingest: for ente, as received and parsed.
+type Delivery struct {
+	Ente    tenant.ID
+	Raw     []byte
+	Receipt *gpd.Receipt
+	Source  string
+}
+
+// IngestAll ingests many receipts in one transaction — one commit, and on
+// SQLite one sync to disk, for the lot — which is how the poller stores what
+// one round fetched. If the batch fails (one receipt refused), each
+// receipt is retried in its own transaction, so that one bad receipt does
+// not hold back the others; the outcomes are in the order given, "" for a
+// receipt that failed, and the error is the first failure.
+func IngestAll(ctx context.Context, d *db.DB, cal *calendar.Calendar, ds []Delivery, now time.Time) ([]Outcome, error) {
+	outs := make([]Outcome, len(ds))
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
+		for i, x := range ds {
+			var err error
+			if outs[i], err = Ingest(ctx, tx, cal, x.Ente, x.Raw, x.Receipt, x.Source, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(ds) == 1 {
+		if err != nil {
+			outs[0] = ""
+		}
+		return outs, err
+	}
+	var first error
+	for i, x := range ds {
+		err := d.InTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			outs[i], err = Ingest(ctx, tx, cal, x.Ente, x.Raw, x.Receipt, x.Source, now)
+			return err
+		})
+		if err != nil {
+			outs[i] = ""
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return outs, first
+}
+
 // markPaid pays p, settles the options the payment makes unpayable and,
 // once the position is paid, moves its pratica on.
 func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Payment, actor, kind, note string, paidAt, now time.Time) error {
-	if err := setState(ctx, tx, p, Paid, actor, kind, note, now); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE payment SET paid_at = $3 WHERE ente_id = $1 AND id = $2`, p.Ente, p.ID, ts(paidAt)); err != nil {
+	if err := setStatePaid(ctx, tx, p, Paid, actor, kind, note, paidAt, now); err != nil {
 		return err
 	}
 	opts, err := position(ctx, tx, p.Ente, p.IUPD)

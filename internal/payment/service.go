@@ -159,8 +159,8 @@ type PollStats struct {
 
 // Poll checks up to limit open notices, least recently checked first: the
 // position's state on the platform and, once an option is paid, its
-// receipt, which Ingest stores. A failure on one notice is counted and left
-// for the next round.
+// receipt. The receipts a round fetched are stored together (IngestAll).
+// A failure on one notice is counted and left for the next round.
 func (s *Service) Poll(ctx context.Context, limit int) (PollStats, error) {
 	var st PollStats
 	rows, err := s.DB.QueryContext(ctx, `SELECT p.ente_id, p.id FROM payment p WHERE p.state = 'open'
@@ -185,45 +185,66 @@ func (s *Service) Poll(ctx context.Context, limit int) (PollStats, error) {
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
+	var got []*fetched
 	for _, k := range keys {
 		if ctx.Err() != nil {
 			return st, ctx.Err()
 		}
 		st.Checked++
-		out, err := s.Refresh(ctx, k.ente, k.id)
-		switch {
-		case err != nil:
+		f, err := s.fetch(ctx, k.ente, k.id)
+		if err != nil {
 			st.Failed++
 			s.log().Warn("payment poll failed", "ente", k.ente, "payment", k.id, "err", err)
-		case out == Recorded:
-			st.Paid++
-		case out == Duplicate:
-			st.Duplicates++
+			continue
 		}
+		if f != nil {
+			got = append(got, f)
+		}
+	}
+	outs, err := s.store(ctx, got)
+	for _, o := range outs {
+		switch o {
+		case Recorded:
+			st.Paid++
+		case Duplicate:
+			st.Duplicates++
+		case "":
+			st.Failed++
+		}
+	}
+	if err != nil {
+		s.log().Warn("payment receipts not all stored", "err", err)
 	}
 	return st, nil
 }
 
-// Refresh checks one notice on the platform now: its position's state and,
-// when paid, its receipt. It returns what Ingest did with the receipt, or
-// "" when there was none.
-func (s *Service) Refresh(ctx context.Context, ente tenant.ID, id ID) (Outcome, error) {
+// fetched is a paid notice's receipt as the platform returned it.
+type fetched struct {
+	p   *Payment
+	pos *gpd.PositionState
+	d   Delivery
+}
+
+// fetch reads one notice's position on the platform; when the notice is
+// paid it fetches its receipt (returned, not stored), otherwise it records
+// the position's state and returns nil.
+func (s *Service) fetch(ctx context.Context, ente tenant.ID, id ID) (*fetched, error) {
 	p, err := Get(ctx, s.DB, ente, id)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if p.State != Open && p.State != Pending {
-		return "", nil
+		return nil, nil
 	}
 	e, err := tenant.Get(ctx, s.DB, ente)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	now := s.now()
 	pos, err := s.GPD.Get(ctx, e.FiscalCode, p.IUPD)
 	if err != nil {
 		s.touch(ctx, p, now)
-		return "", err
+		return nil, err
 	}
 	paid := false
 	for _, o := range pos.Options {
@@ -232,7 +253,7 @@ func (s *Service) Refresh(ctx context.Context, ente tenant.ID, id ID) (Outcome, 
 		}
 	}
 	if !paid {
-		return "", s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		return nil, s.DB.InTx(ctx, func(tx *sql.Tx) error {
 			opts, err := position(ctx, tx, ente, p.IUPD)
 			if err != nil {
 				return err
@@ -243,19 +264,47 @@ func (s *Service) Refresh(ctx context.Context, ente tenant.ID, id ID) (Outcome, 
 	raw, r, err := s.GPD.ReceiptXML(ctx, e.FiscalCode, p.IUV)
 	if err != nil {
 		s.touch(ctx, p, now)
+		return nil, err
+	}
+	return &fetched{p: p, pos: pos, d: Delivery{Ente: ente, Raw: raw, Receipt: r, Source: SourceGPD}}, nil
+}
+
+// store ingests fetched receipts together and records the platform's status.
+func (s *Service) store(ctx context.Context, fs []*fetched) ([]Outcome, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	ds := make([]Delivery, len(fs))
+	for i, f := range fs {
+		ds[i] = f.d
+	}
+	outs, err := IngestAll(ctx, s.DB, s.Calendar, ds, now)
+	uerr := s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, f := range fs {
+			if _, err := tx.ExecContext(ctx, `UPDATE payment SET platform_status = $3, polled_at = $4 WHERE ente_id = $1 AND id = $2`,
+				f.p.Ente, f.p.ID, string(f.pos.Status), ts(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return outs, errors.Join(err, uerr)
+}
+
+// Refresh checks one notice on the platform now: its position's state and,
+// when paid, its receipt, which it stores. It returns what Ingest did with
+// the receipt, or "" when there was none.
+func (s *Service) Refresh(ctx context.Context, ente tenant.ID, id ID) (Outcome, error) {
+	f, err := s.fetch(ctx, ente, id)
+	if err != nil || f == nil {
 		return "", err
 	}
-	var out Outcome
-	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if out, err = Ingest(ctx, tx, s.Calendar, ente, raw, r, SourceGPD, now); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE payment SET platform_status = $3, polled_at = $4 WHERE ente_id = $1 AND id = $2`,
-			ente, p.ID, string(pos.Status), ts(now))
-		return err
-	})
-	return out, err
+	outs, err := s.store(ctx, []*fetched{f})
+	if err != nil {
+		return "", err
+	}
+	return outs[0], nil
 }
 
 // touch moves a notice to the back of the polling queue.

@@ -261,12 +261,20 @@ func addEvent(ctx context.Context, tx *sql.Tx, ente tenant.ID, id ID, e Event) e
 	return nil
 }
 
-// setState moves a payment and records the event, in tx.
+// setState moves a payment and records the event, in tx; moving to Paid
+// stamps paidAt (now when zero).
 func setState(ctx context.Context, tx *sql.Tx, p *Payment, to State, actor, kind, note string, now time.Time) error {
+	return setStatePaid(ctx, tx, p, to, actor, kind, note, time.Time{}, now)
+}
+
+func setStatePaid(ctx context.Context, tx *sql.Tx, p *Payment, to State, actor, kind, note string, paidAt, now time.Time) error {
 	from := p.State
 	var paid any
 	if to == Paid {
-		paid = ts(now)
+		if paidAt.IsZero() {
+			paidAt = now
+		}
+		paid = ts(paidAt)
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE payment SET state = $3, paid_at = COALESCE($4, paid_at), updated_at = $5
 		WHERE ente_id = $1 AND id = $2`, p.Ente, p.ID, string(to), paid, ts(now))
