@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/tenant"
@@ -25,7 +26,10 @@ type Service struct {
 	GPD      *gpd.Client
 	Checkout *checkout.Client
 	Calendar *calendar.Calendar
-	Log      *slog.Logger
+	// Jobs enqueues the publication of new positions; nil publishes them
+	// on demand only (StartCheckout).
+	Jobs *jobs.Jobs
+	Log  *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

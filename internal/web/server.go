@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/sim/mailcatcher"
 	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/ui"
@@ -68,6 +69,14 @@ type Options struct {
 	// Calendar, if set, is every ente's calendar of working days and legal
 	// terms (tests); nil gives each ente its own, with its patron days.
 	Calendar *calendar.Calendar
+	// Payments reaches pagoPA (nil: notices are listed but cannot be
+	// numbered or paid online).
+	Payments *payment.Service
+	// NoticePDF renders a notice's avviso di pagamento; nil hides the
+	// download.
+	NoticePDF func(ctx context.Context, e *tenant.Ente, p *payment.Payment) ([]byte, error)
+	// PagoPASim, when set, is mounted at /_sim/pagopa (demo and tests).
+	PagoPASim http.Handler
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
@@ -229,6 +238,9 @@ func New(opt Options) (*Server, error) {
 			mux.Handle(simPrefix+name+"/", http.StripPrefix(simPrefix+name, h))
 			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
 		}
+	}
+	if opt.PagoPASim != nil {
+		mux.Handle(simPrefix+"pagopa/", http.StripPrefix(simPrefix+"pagopa", opt.PagoPASim))
 	}
 	if opt.Demo {
 		var sheets []string
