@@ -17,8 +17,8 @@ import (
 	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
-	"github.com/sportello/sportello/internal/pdf"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/pdf"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
 )
