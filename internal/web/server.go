@@ -239,18 +239,22 @@ func New(opt Options) (*Server, error) {
 			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
 		}
 	}
+	var sheets []string
+	for _, f := range []string{"vendor/bootstrap-italia/css/bootstrap-italia.min.css", "css/fonts.css", "css/sportello.css"} {
+		u, err := s.static.url(f)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		sheets = append(sheets, u)
+	}
 	if opt.PagoPASim != nil {
+		// The simulator's Checkout page wears the host's Bootstrap Italia.
+		if st, ok := opt.PagoPASim.(interface{ SetStylesheets([]string) }); ok {
+			st.SetStylesheets(sheets)
+		}
 		mux.Handle(simPrefix+"pagopa/", http.StripPrefix(simPrefix+"pagopa", opt.PagoPASim))
 	}
 	if opt.Demo {
-		var sheets []string
-		for _, f := range []string{"vendor/bootstrap-italia/css/bootstrap-italia.min.css", "css/fonts.css", "css/sportello.css"} {
-			u, err := s.static.url(f)
-			if err != nil {
-				return nil, fmt.Errorf("web: %w", err)
-			}
-			sheets = append(sheets, u)
-		}
 		catcher, err := mailcatcher.New(opt.DB, func(r *http.Request) (tenant.ID, bool) {
 			e, err := s.enti.get(r.Context(), s.db, r.Host)
 			if err != nil {

@@ -80,12 +80,13 @@ type pageData struct {
 func (s *Sim) cartPage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c, ok := s.carts[r.PathValue("cart")]
+	sheets := s.opt.Stylesheets
 	s.mu.Unlock()
 	if !ok {
 		http.Error(w, "Carrello non trovato", http.StatusNotFound)
 		return
 	}
-	d := pageData{Notices: c.req.PaymentNotices, Stylesheets: s.opt.Stylesheets}
+	d := pageData{Notices: c.req.PaymentNotices, Stylesheets: sheets}
 	for _, n := range c.req.PaymentNotices {
 		d.Total += n.Amount
 	}

@@ -132,6 +132,14 @@ func New(opt Options) *Sim {
 // ServeHTTP makes Sim an http.Handler.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// SetStylesheets sets the stylesheets the Checkout page links (the host's,
+// once it knows their URLs).
+func (s *Sim) SetStylesheets(urls []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opt.Stylesheets = urls
+}
+
 // Now is the simulator's clock: Options.Now plus every Advance.
 func (s *Sim) Now() time.Time {
 	s.mu.Lock()
