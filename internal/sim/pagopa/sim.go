@@ -82,12 +82,12 @@ type Sim struct {
 }
 
 type position struct {
-	ec                                  string
-	p                                   gpd.Position
-	status                              gpd.Status
-	inserted, updated                   time.Time
-	published, paymentDate, validityDay *time.Time
-	options                             []*option
+	ec                     string
+	p                      gpd.Position
+	status                 gpd.Status
+	inserted, updated      time.Time
+	published, paymentDate *time.Time
+	options                []*option
 }
 
 type option struct {
