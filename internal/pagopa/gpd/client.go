@@ -120,6 +120,31 @@ func (c *Client) Get(ctx context.Context, ec, iupd string) (*PositionState, erro
 	return &out, nil
 }
 
+// PositionPage is one page of positions (PaymentPositionsInfo).
+type PositionPage struct {
+	Positions []PositionState `json:"payment_position_list"`
+	Page      struct {
+		Page       int `json:"page"`
+		Limit      int `json:"limit"`
+		ItemsFound int `json:"items_found"`
+		TotalPages int `json:"total_pages"`
+	} `json:"page_info"`
+}
+
+// List reads a page (from 0) of the ente's positions, limit ≤ 50,
+// optionally only those in status.
+func (c *Client) List(ctx context.Context, ec string, page, limit int, status Status) (*PositionPage, error) {
+	q := url.Values{"page": {strconv.Itoa(page)}, "limit": {strconv.Itoa(limit)}}
+	if status != "" {
+		q.Set("status", string(status))
+	}
+	var out PositionPage
+	if err := c.do(ctx, http.MethodGet, c.positionsPath(ec, "", "")+"?"+q.Encode(), nil, &out, http.StatusOK); err != nil {
+		return nil, fmt.Errorf("gpd: list: %w", err)
+	}
+	return &out, nil
+}
+
 // Update replaces a position that has not been paid.
 func (c *Client) Update(ctx context.Context, ec string, p *Position, publish bool) (*PositionState, error) {
 	var out PositionState

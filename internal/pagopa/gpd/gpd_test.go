@@ -183,6 +183,13 @@ func TestCreateGetPayReceipt(t *testing.T) {
 	if st, _ = f.client.Get(ctx, ec, p.IUPD); st.Status != gpd.Paid || st.Options[0].IDReceipt != id {
 		t.Errorf("after paying: %s receipt %q, want PAID %q", st.Status, st.Options[0].IDReceipt, id)
 	}
+	list, err := f.client.List(ctx, ec, 0, 50, gpd.Paid)
+	if err != nil || len(list.Positions) != 1 || list.Page.ItemsFound != 1 {
+		t.Errorf("list of paid positions: %v %+v", err, list)
+	}
+	if list, err = f.client.List(ctx, ec, 0, 50, gpd.Valid); err != nil || len(list.Positions) != 0 {
+		t.Errorf("list of valid positions: %v %+v", err, list)
+	}
 	page, err := f.client.Receipts(ctx, ec, 0, 10)
 	if err != nil || len(page.Results) != 1 {
 		t.Errorf("receipts list: %v, %d results, want 1", err, len(page.Results))

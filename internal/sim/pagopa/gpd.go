@@ -291,7 +291,7 @@ func (s *Sim) list(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var all []*gpd.PositionState
+	all := []*gpd.PositionState{}
 	for _, p := range s.sortedPositions(r.PathValue("ec")) {
 		st := s.state(p)
 		if want := q.Get("status"); want != "" && string(st.Status) != want {
