@@ -61,8 +61,6 @@ type site struct {
 	// Payments reaches the pagoPA simulator mounted on the site, over
 	// HTTP, as the demo does.
 	Payments *payment.Service
-	// Blobs is the site's document store.
-	Blobs blob.Store
 }
 
 // testSecretKey seals the site's SAML keys and TOTP seeds.
@@ -123,7 +121,7 @@ func newSite(t *testing.T) *site {
 	if err := chromedp.Do(browserCtx); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	return &site{URL: ts.URL, browser: browserCtx, DB: d, Payments: pay, Blobs: blobs}
+	return &site{URL: ts.URL, browser: browserCtx, DB: d, Payments: pay}
 }
 
 // sitePayments is the pagoPA simulator, to be mounted at base, and the

@@ -104,8 +104,7 @@ func (s *site) fileWithFee(t *testing.T, cf string, fee int64) (*pratica.Pratica
 			return err
 		}
 		pr, err = pratica.Submit(ctx, tx, e.ID, pr.ID, pratica.SubmitInput{IdempotencyKey: "e2e-fee", Actor: identity.CitizenSubject(c.ID),
-			Calendar: s.Payments.Calendar, Blobs: s.Blobs,
-			Receipt: func(pratica.ReceiptData) ([]byte, error) { return []byte("%PDF-1.7 e2e"), nil }}, now)
+			Calendar: s.Payments.Calendar}, now)
 		if err != nil {
 			return err
 		}

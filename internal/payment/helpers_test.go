@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
@@ -45,7 +44,6 @@ type fixture struct {
 	d         *db.DB
 	ala, avio side
 	cal       *calendar.Calendar
-	blobs     *blob.FS
 	sim       *pagopasim.Sim
 	srv       *httptest.Server
 	svc       *payment.Service
@@ -60,9 +58,6 @@ func setup(t testing.TB) *fixture {
 	f.avio = f.newSide(t, "avio", "022007", "00338140223")
 	var err error
 	if f.cal, err = calendar.New(calendar.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if f.blobs, err = blob.NewFS(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
 	f.sim = pagopasim.New(pagopasim.Options{Key: "k", Now: func() time.Time { return f.now }, Hang: time.Minute})
@@ -136,8 +131,7 @@ func (f *fixture) submitted(t testing.TB, s side, fee int64) (*pratica.Pratica, 
 			return err
 		}
 		p, err = pratica.Submit(ctx, tx, s.ente, p.ID, pratica.SubmitInput{
-			IdempotencyKey: fmt.Sprintf("k%d", f.keys.Add(1)), Actor: identity.CitizenSubject(s.mario.ID), Calendar: f.cal,
-			Receipt: func(pratica.ReceiptData) ([]byte, error) { return []byte("%PDF-1.7 ricevuta"), nil }, Blobs: f.blobs}, f.now)
+			IdempotencyKey: fmt.Sprintf("k%d", f.keys.Add(1)), Actor: identity.CitizenSubject(s.mario.ID), Calendar: f.cal}, f.now)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/identity"
@@ -144,10 +143,6 @@ func TestPraticaFeeShownAndPaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	cal, _ := calendar.New(calendar.Options{})
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pr *pratica.Pratica
 	var pays []*payment.Payment
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
@@ -162,7 +157,7 @@ func TestPraticaFeeShownAndPaid(t *testing.T) {
 			return err
 		}
 		pr, err = pratica.Submit(ctx, tx, ente, pr.ID, pratica.SubmitInput{IdempotencyKey: "fee", Actor: identity.CitizenSubject(cit),
-			Calendar: cal, Receipt: fakeReceipt, Blobs: blobs}, testNow)
+			Calendar: cal}, testNow)
 		if err != nil {
 			return err
 		}
