@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
@@ -61,11 +60,6 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 			return nil, &config.UsageError{Err: err}
 		}
 		svc.Checkout = c
-	}
-	if svc.Calendar == nil {
-		if svc.Calendar, err = calendar.New(calendar.Options{}); err != nil {
-			return nil, err
-		}
 	}
 	log.Info("pagoPA connected", "gpd", p.PositionsURL, "checkout", p.CheckoutURL, "simulator", sim != nil)
 	return sim, nil

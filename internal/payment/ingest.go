@@ -47,7 +47,9 @@ const (
 // Duplicate and changes nothing. A new one marks its notice paid, settles
 // the position's other options, and when the position is paid moves a
 // pratica awaiting payment on (pratica.MarkPaid) — all in tx, so that a
-// crash before commit leaves nothing and the re-delivery does it all.
+// crash before commit leaves nothing and the re-delivery does it all. cal
+// is the ente's calendar of working days (for the pratica's due date); nil
+// loads it.
 func Ingest(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant.ID, raw []byte, r *gpd.Receipt, source string, now time.Time) (Outcome, error) {
 	if r.Outcome != "OK" {
 		return "", apperr.Errorf(apperr.Invalid, "payment: receipt %s: outcome %s", r.ReceiptID, r.Outcome)
@@ -183,6 +185,15 @@ func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Paymen
 	pr, err := pratica.Get(ctx, tx, p.Ente, p.Pratica)
 	if err != nil {
 		return err
+	}
+	if cal == nil {
+		e, err := tenant.Get(ctx, tx, p.Ente)
+		if err != nil {
+			return err
+		}
+		if cal, err = e.Calendar(); err != nil {
+			return fmt.Errorf("payment %d: ente calendar: %w", p.ID, err)
+		}
 	}
 	if pr.State != pratica.AwaitingPayment {
 		return addEvent(ctx, tx, p.Ente, p.ID, Event{At: now, Actor: "system", Kind: "pratica_not_waiting", From: Paid, To: Paid,

@@ -25,6 +25,8 @@ type Service struct {
 	DB       *db.DB
 	GPD      *gpd.Client
 	Checkout *checkout.Client
+	// Calendar, when set, serves every ente; nil uses each ente's own
+	// (national holidays and its patron days).
 	Calendar *calendar.Calendar
 	// Jobs enqueues the publication of new positions; nil publishes them
 	// on demand only (StartCheckout).

@@ -190,8 +190,10 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /ufficio/pratiche/{id}/nota":            {path: boPage + "/nota", form: url.Values{"nota": {"Nota."}}, want: "LLLLNANNL"},
 		"POST /ufficio/pratiche/{id}/esito":           {path: boPage + "/esito", form: url.Values{"esito": {"accolta"}, "motivazione": {"x"}}, want: "LLLLNFNNL"},
 		"POST /ufficio/pratiche/{id}/chiusura":        {path: boPage + "/chiusura", want: "LLLLNANNL"},
-		"GET /ufficio/statistiche":                    {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
-		"GET /tempi-medi-dei-procedimenti":            {path: "/tempi-medi-dei-procedimenti", want: all},
+		// Marking a fee paid by hand is a head's decision, like the outcome.
+		"POST /ufficio/pratiche/{id}/pagamento": {path: boPage + "/pagamento", form: url.Values{"motivo_pagamento": {"Bonifico visto in tesoreria"}}, want: "LLLLNFNNL"},
+		"GET /ufficio/statistiche":              {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
+		"GET /tempi-medi-dei-procedimenti":      {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},
 	}

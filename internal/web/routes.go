@@ -199,6 +199,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /ufficio/pratiche/{id}/nota", h: s.praticaAct("nota"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/esito", h: s.praticaAct("esito"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/chiusura", h: s.praticaAct("chiusura"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/pagamento", h: s.praticaAct("pagamento"), personal: true, audience: operators},
 		{pattern: "GET /ufficio/statistiche", h: s.statsShow, personal: true, audience: operators},
 		// Transparency: the same processing times, for everyone.
 		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},
