@@ -106,8 +106,8 @@ type officeActions struct {
 	// DecideHeadOnly explains why a clerk sees no decision form.
 	DecideHeadOnly bool
 	// MarkPaid offers recording the fee as paid by hand, with a reason.
-	MarkPaid bool
-	Assignees      []choiceView
+	MarkPaid  bool
+	Assignees []choiceView
 }
 
 // officeForm holds what the operator typed when a form comes back with an
