@@ -14,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/payment"
@@ -49,6 +50,8 @@ type fixture struct {
 	svc       *payment.Service
 	now       time.Time
 	keys      atomic.Int64
+	// jobs, when set, queues the publication as the web layer does.
+	jobs *jobs.Jobs
 }
 
 func setup(t testing.TB) *fixture {
@@ -136,7 +139,7 @@ func (f *fixture) submitted(t testing.TB, s side, fee int64) (*pratica.Pratica, 
 		if err != nil {
 			return err
 		}
-		pays, err = payment.ForPratica(ctx, tx, nil, p, f.now)
+		pays, err = payment.ForPratica(ctx, tx, f.jobs, p, f.now)
 		return err
 	})
 	if err != nil {
