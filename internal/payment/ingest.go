@@ -62,28 +62,38 @@ func Ingest(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant
 	if err != nil {
 		paidAt = now // paymentDateTime is optional in the XSD
 	}
-	p, err := byIUV(ctx, tx, ente, r.CreditorReferenceID)
-	if err != nil && !apperr.Is(err, apperr.NotFound) {
-		return "", err
-	}
-	var pid any
-	if p != nil {
-		pid = p.ID
-	}
+	// One statement for a duplicate: the insert that finds the receipt's
+	// key taken. The notice is looked up inside it.
 	var id int64
+	var pid sql.NullInt64
 	err = tx.QueryRowContext(ctx, `INSERT INTO payment_receipt (ente_id, payment_id, fiscal_code, iuv, receipt_id, notice_number,
-		amount, psp, paid_at, source, document, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (ente_id, fiscal_code, iuv, receipt_id) DO NOTHING RETURNING id`,
-		ente, pid, r.FiscalCode, r.CreditorReferenceID, r.ReceiptID, r.NoticeNumber, int64(amount),
-		truncate(r.PSPCompanyName, 70), ts(paidAt), source, string(raw), ts(now)).Scan(&id)
+		amount, psp, paid_at, source, document, received_at)
+		VALUES ($1, (SELECT id FROM payment WHERE ente_id = $1 AND iuv = $3), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (ente_id, fiscal_code, iuv, receipt_id) DO NOTHING RETURNING id, payment_id`,
+		ente, r.FiscalCode, r.CreditorReferenceID, r.ReceiptID, r.NoticeNumber, int64(amount),
+		truncate(r.PSPCompanyName, 70), ts(paidAt), source, string(raw), ts(now)).Scan(&id, &pid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Duplicate, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("payment: store receipt %s: %w", r.ReceiptID, err)
 	}
-	if p == nil {
+	if !pid.Valid {
 		return Unmatched, nil
+	}
+	opts, err := list(ctx, tx, selectPayment+` WHERE ente_id = $1 AND iupd = (SELECT iupd FROM payment WHERE ente_id = $1 AND id = $2)
+		ORDER BY option_no`, ente, pid.Int64)
+	if err != nil {
+		return "", fmt.Errorf("payment %d: %w", pid.Int64, err)
+	}
+	var p *Payment
+	for _, o := range opts {
+		if int64(o.ID) == pid.Int64 {
+			p = o
+		}
+	}
+	if p == nil {
+		return "", fmt.Errorf("payment %d: vanished", pid.Int64)
 	}
 	if p.State == Paid {
 		return AlreadyPaid, addEvent(ctx, tx, ente, p.ID, Event{At: now, Actor: "system", Kind: "receipt_again",
@@ -97,7 +107,7 @@ func Ingest(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tenant
 			return "", err
 		}
 	}
-	if err := markPaid(ctx, tx, cal, p, "system", "receipt", "receipt "+r.ReceiptID, paidAt, now); err != nil {
+	if err := markPaid(ctx, tx, cal, p, opts, "system", "receipt", "receipt "+r.ReceiptID, paidAt, now); err != nil {
 		return "", err
 	}
 	return Recorded, nil
@@ -151,14 +161,11 @@ func IngestAll(ctx context.Context, d *db.DB, cal *calendar.Calendar, ds []Deliv
 	return outs, first
 }
 
-// markPaid pays p, settles the options the payment makes unpayable and,
-// once the position is paid, moves its pratica on.
-func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Payment, actor, kind, note string, paidAt, now time.Time) error {
+// markPaid pays p, one of the position's options opts (p among them),
+// settles the options the payment makes unpayable and, once the position is
+// paid, moves its pratica on.
+func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Payment, opts []*Payment, actor, kind, note string, paidAt, now time.Time) error {
 	if err := setStatePaid(ctx, tx, p, Paid, actor, kind, note, paidAt, now); err != nil {
-		return err
-	}
-	opts, err := position(ctx, tx, p.Ente, p.IUPD)
-	if err != nil {
 		return err
 	}
 	settled := p.Option == 0
@@ -205,13 +212,6 @@ func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Paymen
 	return nil
 }
 
-func byIUV(ctx context.Context, q *sql.Tx, ente tenant.ID, iuv string) (*Payment, error) {
-	p, err := scanPayment(q.QueryRowContext(ctx, selectPayment+` WHERE ente_id = $1 AND iuv = $2`, ente, iuv))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.Errorf(apperr.NotFound, "payment: no notice with IUV %s", iuv)
-	}
-	return p, err
-}
 
 // OverrideInput is an operator's manual record of a payment.
 type OverrideInput struct {
@@ -243,11 +243,20 @@ func Override(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, ente tena
 	if err != nil {
 		return nil, err
 	}
+	opts, err := position(ctx, tx, ente, p.IUPD)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		if o.ID == p.ID {
+			p = o // the same row, the one markPaid updates in place
+		}
+	}
 	if p.State == Paid {
 		return nil, &apperr.Error{Kind: apperr.Conflict, Public: "Il pagamento risulta già pagato.", Err: fmt.Errorf("payment %d already paid", id)}
 	}
 	actor := "operator:" + strconv.FormatInt(int64(in.Operator), 10)
-	if err := markPaid(ctx, tx, cal, p, actor, "override", truncate(reason, 500), now, now); err != nil {
+	if err := markPaid(ctx, tx, cal, p, opts, actor, "override", truncate(reason, 500), now, now); err != nil {
 		return nil, err
 	}
 	ev := &audit.Event{Ente: ente, Actor: audit.Actor{Kind: audit.Operator, ID: strconv.FormatInt(int64(in.Operator), 10), Name: in.OperatorName},
