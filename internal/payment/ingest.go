@@ -212,7 +212,6 @@ func markPaid(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, p *Paymen
 	return nil
 }
 
-
 // OverrideInput is an operator's manual record of a payment.
 type OverrideInput struct {
 	Operator identity.OperatorID
