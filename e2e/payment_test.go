@@ -70,6 +70,8 @@ func TestPayAPraticaFee(t *testing.T) {
 	if body := eval[string](t, ctx, `document.querySelector('main').textContent`); !strings.Contains(body, "Presentata") || !strings.Contains(body, "Pagato") {
 		t.Errorf("the pratica did not move on:\n%s", body)
 	}
+	s.open(t, ctx, "/area-personale/pagamenti", 200)
+	check("Pagamenti tab")
 }
 
 // fileWithFee files, as the citizen with this codice fiscale, a pratica of

@@ -23,7 +23,10 @@ type paymentsPage struct {
 	ToPay  []paymentRow
 	Done   []paymentRow
 	Items  []itemRow
-	Online bool
+	// Installments are the choices of the installments select: 2 up to
+	// the most any item allows.
+	Installments []int
+	Online       bool
 }
 
 // paymentRow is one notice in a list.
@@ -35,8 +38,6 @@ type paymentRow struct {
 type itemRow struct {
 	Slug, Title, Amount string
 	Free                bool
-	Installments        int
-	Options             []int
 }
 
 func paymentURL(id payment.ID) string {
@@ -74,12 +75,12 @@ func (s *Server) paymentsList(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, it := range items {
-			row := itemRow{Slug: it.Slug, Title: it.Title, Free: it.Amount == 0, Installments: it.Installments}
+			row := itemRow{Slug: it.Slug, Title: it.Title, Free: it.Amount == 0}
 			if it.Amount > 0 {
 				row.Amount = pagopa.Cents(it.Amount).Italian()
 			}
-			for n := 2; n <= it.Installments; n++ {
-				row.Options = append(row.Options, n)
+			for n := len(p.Installments) + 2; n <= it.Installments; n++ {
+				p.Installments = append(p.Installments, n)
 			}
 			p.Items = append(p.Items, row)
 		}
