@@ -19,10 +19,10 @@ import (
 // receipts, and the ente's catalogue of spontaneous payments.
 type paymentsPage struct {
 	basePage
-	Tabs   []tab
-	ToPay  []paymentRow
-	Done   []paymentRow
-	Items  []itemRow
+	Tabs  []tab
+	ToPay []paymentRow
+	Done  []paymentRow
+	Items []itemRow
 	// Installments are the choices of the installments select: 2 up to
 	// the most any item allows.
 	Installments []int
