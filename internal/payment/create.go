@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func ForPratica(ctx context.Context, tx *sql.Tx, j *jobs.Jobs, p *pratica.Pratic
 	}
 	pay := &Payment{Ente: p.Ente, IUPD: iupdForPratica(e.FiscalCode, p.ID, 1), Pratica: p.ID, Citizen: p.Citizen,
 		DebtorFiscalCode: c.FiscalCode, DebtorName: debtorName(c), IUV: v.String(), NAV: v.NAV().String(), Amount: p.Fee,
-		Description: "Pratica " + strconv64(int64(p.ID)) + ": " + p.Title, Taxonomy: TaxonomyFees, Due: ts(now.Add(feeTerm))}
+		Description: "Pratica " + strconv.FormatInt(int64(p.ID), 10) + ": " + p.Title, Taxonomy: TaxonomyFees, Due: ts(now.Add(feeTerm))}
 	if err := insert(ctx, tx, pay, now); err != nil {
 		return nil, fmt.Errorf("pratica %d: %w", p.ID, err)
 	}
@@ -154,5 +155,3 @@ func enqueuePublish(ctx context.Context, tx *sql.Tx, j *jobs.Jobs, ente tenant.I
 func debtorName(c *identity.Citizen) string {
 	return truncate(cmp.Or(strings.TrimSpace(c.GivenName+" "+c.FamilyName), c.FiscalCode), 70)
 }
-
-func strconv64(n int64) string { return fmt.Sprint(n) }
