@@ -1,35 +1,20 @@
 package pagopasim_test
 
 import (
+	"bytes"
 	"context"
-	"encoding/xml"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strings"
+	"errors"
+	"regexp"
 	"testing"
 
+	"github.com/sportello/sportello/internal/pagopa/spec"
 	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
 )
 
-// receiptV2Order is ctReceiptV2's sequence in paForNode.xsd, with the
-// elements that must be present.
-var receiptV2Order = []struct {
-	name     string
-	required bool
-}{
-	{"receiptId", true}, {"noticeNumber", true}, {"fiscalCode", true}, {"outcome", true}, {"creditorReferenceId", true},
-	{"paymentAmount", true}, {"description", true}, {"companyName", true}, {"officeName", false}, {"debtor", true},
-	{"transferList", true}, {"idPSP", true}, {"pspFiscalCode", false}, {"pspPartitaIVA", false}, {"PSPCompanyName", true},
-	{"idChannel", true}, {"channelDescription", true}, {"payer", false}, {"paymentMethod", false}, {"paymentNote", false},
-	{"fee", false}, {"primaryCiIncurredFee", false}, {"idBundle", false}, {"idCiBundle", false}, {"paymentDateTime", false},
-	{"applicationDate", false}, {"transferDate", false}, {"metadata", false}, {"standIn", false},
-}
-
 // TestReceiptMatchesXSD: the receipt the receipts service returns is a
-// paSendRTV2Request whose receipt follows ctReceiptV2 element by element,
-// and, where xmllint is installed, validates against the vendored XSD.
+// paSendRTV2Request valid against paForNode.xsd (internal/pagopa/spec's
+// validator, and xmllint where installed); the same document without its
+// required idPSP is refused, so the check can fail.
 func TestReceiptMatchesXSD(t *testing.T) {
 	sim, _, g, _, nav := setup(t)
 	if _, err := sim.Pay(ec, nav, pagopasim.Tobacconist); err != nil {
@@ -39,60 +24,17 @@ func TestReceiptMatchesXSD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		XMLName xml.Name
-		Receipt struct {
-			Fields []struct {
-				XMLName xml.Name
-				Inner   string `xml:",innerxml"`
-			} `xml:",any"`
-		} `xml:"receipt"`
+	if err := spec.Validate(raw); err != nil {
+		t.Errorf("receipt outside paForNode.xsd: %v\n%s", err, raw)
 	}
-	if err := xml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
+	if err := spec.Xmllint(raw); err != nil && !errors.Is(err, spec.ErrNoXmllint) {
+		t.Errorf("xmllint: %v", err)
 	}
-	if doc.XMLName.Space != "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd" || doc.XMLName.Local != "paSendRTV2Request" {
-		t.Fatalf("root %v", doc.XMLName)
+	broken := regexp.MustCompile(`<idPSP>[^<]*</idPSP>`).ReplaceAll(raw, nil)
+	if bytes.Equal(broken, raw) {
+		t.Fatal("no idPSP to remove")
 	}
-	var got []string
-	for _, f := range doc.Receipt.Fields {
-		if f.XMLName.Space != "" {
-			t.Errorf("%s is qualified (%s); the XSD's children are unqualified", f.XMLName.Local, f.XMLName.Space)
-		}
-		got = append(got, f.XMLName.Local)
-	}
-	i := 0
-	for _, want := range receiptV2Order {
-		if i < len(got) && got[i] == want.name {
-			i++
-			continue
-		}
-		if want.required {
-			t.Errorf("required %s missing or out of order in %v", want.name, got)
-		}
-	}
-	if i != len(got) {
-		t.Errorf("elements not in ctReceiptV2's order or unknown: %v", got[i:])
-	}
-	if !slices.Contains(got, "paymentDateTime") {
-		t.Error("paymentDateTime missing: the platform always sends it")
-	}
-	xmllint(t, raw)
-}
-
-func xmllint(t *testing.T, doc []byte) {
-	t.Helper()
-	bin, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Log("xmllint check skipped: install xmllint (libxml2-utils)")
-		return
-	}
-	f := filepath.Join(t.TempDir(), "receipt.xml")
-	if err := os.WriteFile(f, doc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "--noout", "--schema", filepath.Join("testdata", "wsdl", "xsd", "paForNode.xsd"), f).CombinedOutput()
-	if err != nil {
-		t.Errorf("xmllint: %v\n%s", err, strings.TrimSpace(string(out)))
+	if err := spec.Validate(broken); err == nil {
+		t.Error("a receipt without idPSP validates")
 	}
 }
