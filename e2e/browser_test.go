@@ -13,9 +13,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/pagopa/checkout"
+	"github.com/sportello/sportello/internal/pagopa/gpd"
+	"github.com/sportello/sportello/internal/payment"
+	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
 	"github.com/sportello/sportello/internal/web"
 )
 
@@ -53,6 +58,9 @@ type site struct {
 	browser context.Context
 	// DB is the site's database, for tests that set up operators.
 	DB *db.DB
+	// Payments reaches the pagoPA simulator mounted on the site, over
+	// HTTP, as the demo does.
+	Payments *payment.Service
 }
 
 // testSecretKey seals the site's SAML keys and TOTP seeds.
@@ -80,8 +88,9 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatalf("open the document store: %v", err)
 	}
+	pay, sim := sitePayments(t, d, ts.URL+"/_sim/pagopa")
 	srv, err = web.New(web.Options{DB: d, Version: "e2e",
-		SecretKey: testSecretKey, TestIdPs: idps, Demo: true, Blobs: blobs})
+		SecretKey: testSecretKey, TestIdPs: idps, Demo: true, Blobs: blobs, Payments: pay, PagoPASim: sim})
 	if err != nil {
 		t.Fatalf("build the server: %v", err)
 	}
@@ -112,7 +121,28 @@ func newSite(t *testing.T) *site {
 	if err := chromedp.Do(browserCtx); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	return &site{URL: ts.URL, browser: browserCtx, DB: d}
+	return &site{URL: ts.URL, browser: browserCtx, DB: d, Payments: pay}
+}
+
+// sitePayments is the pagoPA simulator, to be mounted at base, and the
+// payment service that reaches it through the production clients.
+func sitePayments(t *testing.T, d *db.DB, base string) (*payment.Service, *pagopasim.Sim) {
+	t.Helper()
+	sim := pagopasim.New(pagopasim.Options{Key: "e2e"})
+	g, err := gpd.New(gpd.Options{PositionsURL: base + "/gpd/debt-positions-service/v1",
+		ReceiptsURL: base + "/gpd/payments-receipts-service/v1", Key: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := checkout.New(checkout.Options{URL: base + "/checkout/ec/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calendar.New(calendar.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &payment.Service{DB: d, GPD: g, Checkout: c, Calendar: cal}, sim
 }
 
 // chromium returns the browser to drive, or skips the test without one

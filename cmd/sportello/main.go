@@ -8,6 +8,7 @@
 //	sportello audit verify  # check every ente's audit log chain
 //	sportello verify --keys keys.json certificate.pdf  # offline check
 //	sportello registry import --ente ala residents.csv
+//	sportello simulate pagopa  # the pagoPA simulator alone
 //	sportello version
 package main
 
@@ -60,6 +61,7 @@ Commands:
   keys      keys rotate --ente slug: replace an ente's SAML signing key
   verify    verify --keys keys.json file.pdf: check a registry certificate offline
   registry  registry import|export --ente slug: load or dump the anagrafe (CSV)
+  simulate  simulate pagopa: serve the pagoPA simulator alone
   version   print the version
 
 Run 'sportello <command> --help' for its settings.
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return verifyCommand(ctx, rest, stdout)
 	case "registry":
 		return registryCommand(ctx, rest, getenv, stdout)
+	case "simulate":
+		return simulateCommand(ctx, rest, stdout, nil)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sportello %s\n", version())
 		return nil

@@ -24,8 +24,10 @@ import (
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/protocol"
+	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/internal/web"
@@ -47,6 +49,9 @@ type app struct {
 	blobs blob.Store
 	// mail is true when e-mail can be sent (a relay, or the demo's catcher).
 	mail bool
+	// payments is set when pagoPA is configured (the platform or the
+	// simulator); its clients are connected by connectPagoPA.
+	payments *payment.Service
 }
 
 // open connects to the database and the document store and migrates both
@@ -100,10 +105,17 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 		}
 		periodic = append(periodic, booking.RemindJob(reg, d, func() *jobs.Jobs { return a.jobs }, reminder, time.Now))
 	}
+	if cfg.PagoPA.Enabled() {
+		a.payments = &payment.Service{DB: d, Log: log}
+		periodic = append(periodic, payment.Jobs(reg, a.payments, cfg.PagoPA.PollInterval))
+	}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err
+	}
+	if a.payments != nil {
+		a.payments.Jobs = a.jobs
 	}
 	if _, err := a.jobs.Migrate(ctx); err != nil {
 		a.close()
@@ -190,6 +202,18 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		testIdPs = web.NewTestIdPs(web.RequestOrigin(cfg.TrustProxy))
 	}
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	var sim *pagopasim.Sim
+	if a.payments != nil {
+		if sim, err = connectPagoPA(a.payments, cfg, ln.Addr().String(), log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
 	opts := web.Options{
 		DB: a.db, Logger: log, TrustProxy: cfg.TrustProxy, Version: version(),
 		Registry: prometheus.NewRegistry(), JobStats: a.jobs.Stats,
@@ -198,13 +222,16 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 	if a.mail {
 		opts.Jobs = a.jobs
 	}
+	if a.payments != nil {
+		opts.Payments = a.payments
+	}
+	if sim != nil {
+		opts.PagoPASim = sim
+	}
 	srv, err := web.New(opts)
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,
@@ -269,11 +296,12 @@ func printDemoBanner(w io.Writer, addr string, cfg *config.Config) {
   Sito del comune:   %s
   Area personale:    %sarea-personale
   Posta inviata:     %s_sim/posta/
+  Simulatore pagoPA: %s_sim/pagopa/ (pagamenti di prova: nessun addebito)
   Dati:              %s
   Fermare:           Ctrl+C
 
   Tutte le persone e i recapiti della demo sono fittizi.
-`, u, u, u, cfg.DataDir)
+`, u, u, u, u, cfg.DataDir)
 	if cfg.TestIdP {
 		fmt.Fprintf(w, "\n  Accesso cittadini: \"Entra con SPID\" → \"Sportello Test IdP\", poi scegli una persona:\n")
 		for _, id := range spididp.DemoIdentities() {

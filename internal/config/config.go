@@ -57,7 +57,33 @@ type Config struct {
 	// SMTPURL is the mail relay (smtp://user:pass@host:587?tls=starttls&from=…);
 	// empty means no e-mail in production and the mail catcher in the demo.
 	SMTPURL string
+	// PagoPA is how the ente reaches pagoPA: the GPD, receipts and
+	// Checkout base URLs, the subscription key and the station's ids. The
+	// switch from the simulator to the platform is these settings only.
+	PagoPA PagoPA
 }
+
+// PagoPA configures the pagoPA clients (see docs/pagopa.md).
+type PagoPA struct {
+	// PositionsURL is GPD's debt-positions service up to /v1; empty with
+	// Sim mounts the simulator and points every URL at it.
+	PositionsURL string
+	ReceiptsURL  string
+	CheckoutURL  string
+	// Key is the subscription key (Ocp-Apim-Subscription-Key).
+	Key string
+	// BrokerID and StationID are the intermediary and station the ente's
+	// messages name (idBrokerPA, idStation).
+	BrokerID, StationID string
+	// PollInterval is how often receipts of open notices are fetched.
+	PollInterval time.Duration
+	// Sim mounts the built-in pagoPA simulator at /_sim/pagopa (demo and
+	// tests; refused in production).
+	Sim bool
+}
+
+// Enabled reports whether payments go anywhere: the platform or the simulator.
+func (p PagoPA) Enabled() bool { return p.Sim || p.PositionsURL != "" }
 
 // setting describes one configuration item: its flag, its variable, its
 // default and how to read it into the struct.
@@ -242,7 +268,74 @@ func settings() []setting {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatBool(c.TestIdP) }},
+		{flag: "pagopa-gpd-url", env: "SPORTELLO_PAGOPA_GPD_URL", def: "",
+			help: "pagoPA GPD debt-positions service up to /v1 (https://api.platform.pagopa.it/gpd/debt-positions-service/v1); empty: no payments, or the simulator with --pagopa-sim",
+			set:  func(c *Config, v string) error { return setURL(&c.PagoPA.PositionsURL, v) },
+			get:  func(c *Config) string { return c.PagoPA.PositionsURL }},
+		{flag: "pagopa-receipts-url", env: "SPORTELLO_PAGOPA_RECEIPTS_URL", def: "",
+			help: "pagoPA GPD receipts service up to /v1 (https://api.platform.pagopa.it/gpd/payments-receipts-service/v1)",
+			set:  func(c *Config, v string) error { return setURL(&c.PagoPA.ReceiptsURL, v) },
+			get:  func(c *Config) string { return c.PagoPA.ReceiptsURL }},
+		{flag: "pagopa-checkout-url", env: "SPORTELLO_PAGOPA_CHECKOUT_URL", def: "",
+			help: "pagoPA Checkout carts API up to /v1 (https://api.platform.pagopa.it/checkout/ec/v1)",
+			set:  func(c *Config, v string) error { return setURL(&c.PagoPA.CheckoutURL, v) },
+			get:  func(c *Config) string { return c.PagoPA.CheckoutURL }},
+		{flag: "pagopa-key", env: "SPORTELLO_PAGOPA_KEY", def: "", secret: true, opaque: true,
+			help: "pagoPA subscription key (Ocp-Apim-Subscription-Key) from the pagoPA back office",
+			set:  func(c *Config, v string) error { c.PagoPA.Key = strings.TrimSpace(v); return nil },
+			get:  func(c *Config) string { return c.PagoPA.Key }},
+		{flag: "pagopa-broker", env: "SPORTELLO_PAGOPA_BROKER_ID", def: "",
+			help: "pagoPA intermediary (idBrokerPA): the fiscal code of the ente or of its technological partner",
+			set:  func(c *Config, v string) error { c.PagoPA.BrokerID = v; return nil },
+			get:  func(c *Config) string { return c.PagoPA.BrokerID }},
+		{flag: "pagopa-station", env: "SPORTELLO_PAGOPA_STATION_ID", def: "",
+			help: "pagoPA station (idStation), e.g. 00299740228_01",
+			set:  func(c *Config, v string) error { c.PagoPA.StationID = v; return nil },
+			get:  func(c *Config) string { return c.PagoPA.StationID }},
+		{flag: "pagopa-poll", env: "SPORTELLO_PAGOPA_POLL_INTERVAL", def: "1m",
+			help: "how often the receipts of open payment notices are fetched",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Second {
+					return errors.New("want a duration of at least 1s, such as 1m")
+				}
+				c.PagoPA.PollInterval = d
+				return nil
+			},
+			get: func(c *Config) string { return c.PagoPA.PollInterval.String() }},
+		{flag: "pagopa-sim", env: "SPORTELLO_PAGOPA_SIM", def: "",
+			help: "mount the built-in pagoPA simulator at /_sim/pagopa and use it when no GPD URL is given (default: on in demo; refused in production)",
+			set: func(c *Config, v string) error {
+				if v == "" {
+					c.PagoPA.Sim = c.Mode == Demo
+					return nil
+				}
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("want true or false")
+				}
+				if b && c.Mode == Production {
+					return errors.New("the pagoPA simulator cannot run in production mode (use sportello demo)")
+				}
+				c.PagoPA.Sim = b
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatBool(c.PagoPA.Sim) }},
 	}
+}
+
+// setURL stores an absolute http(s) URL without its trailing slash, or "".
+func setURL(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an absolute http(s) URL")
+	}
+	*dst = strings.TrimRight(v, "/")
+	return nil
 }
 
 // UsageError is a configuration mistake by whoever started the binary; the
@@ -268,7 +361,7 @@ func (v valueFunc) Set(s string) error { return v.s.set(v.cfg, s) }
 
 // IsBoolFlag lets boolean settings be given as a bare --flag.
 func (v valueFunc) IsBoolFlag() bool {
-	return v.s.def == "false" || v.s.def == "true" || v.s.flag == "test-idp"
+	return v.s.def == "false" || v.s.def == "true" || v.s.flag == "test-idp" || v.s.flag == "pagopa-sim"
 }
 
 // Load reads the configuration for the named command from defaults, then the

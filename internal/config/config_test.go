@@ -30,6 +30,7 @@ func TestLoad(t *testing.T) {
 				DatabaseURL: "sqlite://data/sportello.db", BlobURL: "file://data/blobs",
 				BaseURL: "http://127.0.0.1:8080", LogLevel: slog.LevelInfo, LogFormat: "text",
 				ShutdownTimeout: 25 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 4,
+				PagoPA: PagoPA{PollInterval: time.Minute},
 			},
 		},
 		{
@@ -39,12 +40,21 @@ func TestLoad(t *testing.T) {
 				"SPORTELLO_DATABASE_URL": "postgres://u:p@db/s", "SPORTELLO_LOG_LEVEL": "debug",
 				"SPORTELLO_LOG_FORMAT": "json", "SPORTELLO_BASE_URL": "https://servizi.comune.ala.tn.it/",
 				"SPORTELLO_TRUST_PROXY": "true", "SPORTELLO_JOB_WORKERS": "0",
+				"SPORTELLO_PAGOPA_GPD_URL":      "https://api.platform.pagopa.it/gpd/debt-positions-service/v1/",
+				"SPORTELLO_PAGOPA_RECEIPTS_URL": "https://api.platform.pagopa.it/gpd/payments-receipts-service/v1",
+				"SPORTELLO_PAGOPA_CHECKOUT_URL": "https://api.platform.pagopa.it/checkout/ec/v1",
+				"SPORTELLO_PAGOPA_KEY":          "0123456789abcdef", "SPORTELLO_PAGOPA_BROKER_ID": "00299740228",
+				"SPORTELLO_PAGOPA_STATION_ID": "00299740228_01", "SPORTELLO_PAGOPA_POLL_INTERVAL": "30s",
 			},
 			want: Config{
 				Mode: Production, Addr: ":9000", DataDir: "/srv/s",
 				DatabaseURL: "postgres://u:p@db/s", BlobURL: "file:///srv/s/blobs",
 				BaseURL: "https://servizi.comune.ala.tn.it", LogLevel: slog.LevelDebug, LogFormat: "json",
 				ShutdownTimeout: 25 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 0, TrustProxy: true,
+				PagoPA: PagoPA{PositionsURL: "https://api.platform.pagopa.it/gpd/debt-positions-service/v1",
+					ReceiptsURL: "https://api.platform.pagopa.it/gpd/payments-receipts-service/v1",
+					CheckoutURL: "https://api.platform.pagopa.it/checkout/ec/v1", Key: "0123456789abcdef",
+					BrokerID: "00299740228", StationID: "00299740228_01", PollInterval: 30 * time.Second},
 			},
 		},
 		{
@@ -56,6 +66,7 @@ func TestLoad(t *testing.T) {
 				DatabaseURL: "sqlite:///d/sportello.db", BlobURL: "file:///d/blobs",
 				BaseURL: "http://0.0.0.0:80", LogLevel: slog.LevelInfo, LogFormat: "text",
 				ShutdownTimeout: 3 * time.Second, DatabaseTimeout: 30 * time.Second, JobWorkers: 4, TrustProxy: true,
+				PagoPA: PagoPA{PollInterval: time.Minute},
 			},
 		},
 	}
@@ -92,6 +103,9 @@ func TestLoadErrors(t *testing.T) {
 		{"short secret key", []string{"--secret-key", "c2hvcnQ="}, nil, "-secret-key"},
 		{"secret key not base64", nil, map[string]string{"SPORTELLO_SECRET_KEY": "not base64!"}, "SPORTELLO_SECRET_KEY"},
 		{"test idp in production", []string{"--test-idp"}, nil, "production"},
+		{"pagopa simulator in production", []string{"--pagopa-sim"}, nil, "production"},
+		{"bad gpd url", nil, map[string]string{"SPORTELLO_PAGOPA_GPD_URL": "api.platform.pagopa.it"}, "SPORTELLO_PAGOPA_GPD_URL"},
+		{"short poll", []string{"--pagopa-poll", "10ms"}, nil, "-pagopa-poll"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,6 +188,9 @@ func TestSecretKeyAndTestIdP(t *testing.T) {
 	}
 	if !demo.TestIdP {
 		t.Error("the demo does not mount the test IdP by default")
+	}
+	if !demo.PagoPA.Sim || !demo.PagoPA.Enabled() {
+		t.Error("the demo does not mount the pagoPA simulator by default")
 	}
 	off, err := Load("demo", Demo, []string{"--test-idp=false"}, env(nil), &bytes.Buffer{})
 	if err != nil {

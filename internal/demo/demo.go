@@ -99,7 +99,10 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 		if err := tenant.Create(ctx, tx, e, now); err != nil {
 			return err
 		}
-		return seedBooking(ctx, tx, e)
+		if err := seedBooking(ctx, tx, e); err != nil {
+			return err
+		}
+		return seedPayments(ctx, tx, e.ID, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("demo: seed: %w", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -120,6 +121,14 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /area-personale/pratiche/{id}/ritiro":         {path: draft + "/ritiro", want: "LANNLLLLL"},
 		"POST /area-personale/pratiche/{id}/messaggi":       {path: draft + "/messaggi", form: url.Values{"text": {"x"}}, want: "LANNLLLLL"},
 		"GET /area-personale/pratiche/{id}/documenti/{doc}": {path: draft + "/documenti/1", want: "LNNNLLLLL"},
+		// Payments: only the citizen's own notices (a delegate pays with
+		// the notice code); no avviso renderer is wired in tests.
+		"GET /area-personale/pagamenti":                      {path: "/area-personale/pagamenti", want: "LAAALLLLL"},
+		"POST /area-personale/pagamenti":                     {path: "/area-personale/pagamenti", form: url.Values{"voce": {"diritti-segreteria"}}, want: "LAAALLLLL"},
+		"GET /area-personale/pagamenti/{id}":                 {path: paymentURL(f.payment), want: "LANNLLLLL"},
+		"POST /area-personale/pagamenti/{id}/paga":           {path: paymentURL(f.payment) + "/paga", want: "LANNLLLLL"},
+		"GET /area-personale/pagamenti/{id}/esito/{outcome}": {path: paymentURL(f.payment) + "/esito/annullato", want: "LANNLLLLL"},
+		"GET /area-personale/pagamenti/{id}/avviso":          {path: paymentURL(f.payment) + "/avviso", want: "LNNNLLLLL"},
 		// Only the citizen who gave the delegation may revoke it.
 		"POST /area-personale/deleghe/{id}/revoca": {path: "/area-personale/deleghe/" + delegation + "/revoca", want: "LANNLLLLL"},
 
@@ -181,8 +190,10 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /ufficio/pratiche/{id}/nota":            {path: boPage + "/nota", form: url.Values{"nota": {"Nota."}}, want: "LLLLNANNL"},
 		"POST /ufficio/pratiche/{id}/esito":           {path: boPage + "/esito", form: url.Values{"esito": {"accolta"}, "motivazione": {"x"}}, want: "LLLLNFNNL"},
 		"POST /ufficio/pratiche/{id}/chiusura":        {path: boPage + "/chiusura", want: "LLLLNANNL"},
-		"GET /ufficio/statistiche":                    {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
-		"GET /tempi-medi-dei-procedimenti":            {path: "/tempi-medi-dei-procedimenti", want: all},
+		// Marking a fee paid by hand is a head's decision, like the outcome.
+		"POST /ufficio/pratiche/{id}/pagamento": {path: boPage + "/pagamento", form: url.Values{"motivo_pagamento": {"Bonifico visto in tesoreria"}}, want: "LLLLNFNNL"},
+		"GET /ufficio/statistiche":              {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
+		"GET /tempi-medi-dei-procedimenti":      {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},
 	}
@@ -206,6 +217,8 @@ type accessFixture struct {
 	held, booked string
 	citizenA     identity.CitizenID
 	certs        accessCerts
+	// payment is a notice of citizen A's.
+	payment payment.ID
 }
 
 func newAccessFixture(t *testing.T) *accessFixture {
@@ -293,6 +306,8 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	f.held, f.booked = seedAccessBooking(t, s, a.ID)
 	f.citizenA = citA
 	f.certs = seedAccessCertificates(t, s, d, a.ID, citA)
+	withPayments(t, s, d)
+	f.payment = spontaneous(t, d, a.ID, citA, "diritti-segreteria").ID
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]
 		if sj == nil {

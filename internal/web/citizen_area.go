@@ -39,6 +39,7 @@ func areaTabs(p basePage, current string) []tab {
 	items := []struct{ key, url string }{
 		{"area.tab.desk", "/area-personale"},
 		{"area.tab.pratiche", "/area-personale/pratiche"},
+		{"area.tab.payments", "/area-personale/pagamenti"},
 		{"area.tab.appointments", "/area-personale/appuntamenti"},
 		{"area.tab.documenti", "/area-personale/certificati"},
 	}

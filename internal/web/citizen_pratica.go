@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/form"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pdf"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
@@ -433,6 +434,13 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		var err error
 		if filed, err = pratica.Submit(ctx, tx, e.ID, p.ID, in, now); err != nil {
 			return err
+		}
+		if s.opt.Payments != nil && filed.State == pratica.AwaitingPayment {
+			// The fee's notice, numbered in the same transaction; a job
+			// publishes it on pagoPA.
+			if _, err := payment.ForPratica(ctx, tx, s.opt.Payments.Jobs, filed, now); err != nil {
+				return err
+			}
 		}
 		if s.opt.Jobs == nil || c.Email == "" || !c.EmailVerified {
 			return nil

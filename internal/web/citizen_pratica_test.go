@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/protocol"
 	"github.com/sportello/sportello/internal/tenant"
@@ -250,10 +251,12 @@ func postMultipartValues(t *testing.T, h http.Handler, path string, fields url.V
 
 // TestFileAServiceWithAFee files "occupazione di suolo pubblico": an
 // address from the ANPR list, dates, a PDF plan uploaded and checked, and
-// the €16 stamp duty that leaves the pratica awaiting payment (pagoPA
-// connects it later).
+// the €16 stamp duty that leaves the pratica awaiting payment, with its
+// pagoPA notice numbered by the same transaction.
 func TestFileAServiceWithAFee(t *testing.T) {
 	s, d, ente, citizen, cookie := citizenServer(t)
+	withPayments(t, s, d)
+	s.opt.Payments.Jobs = s.opt.Jobs
 	ctx := context.Background()
 	blobs, err := blob.Open(ctx, "file://"+t.TempDir())
 	if err != nil {
@@ -316,6 +319,17 @@ func TestFileAServiceWithAFee(t *testing.T) {
 	_, page := getAs(t, s, praticaURL(p.ID), cookie)
 	if !strings.Contains(page, "In attesa di pagamento") {
 		t.Errorf("the pratica page does not say it awaits payment")
+	}
+	pays, err := payment.ForPraticaList(ctx, d, ente, p.ID)
+	if err != nil || len(pays) != 1 || pays[0].Amount != 1600 || pays[0].State != payment.Pending || pays[0].Citizen != citizen {
+		t.Fatalf("notices of the pratica: %v %+v, want one of 1600 cents, pending, the citizen's", err, pays)
+	}
+	if !strings.Contains(page, `href="`+paymentURL(pays[0].ID)+`"`) {
+		t.Errorf("the pratica page does not link its notice")
+	}
+	var jobs int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'payment_publish'`).Scan(&jobs); err != nil || jobs != 1 {
+		t.Errorf("%d publish jobs queued (%v), want 1", jobs, err)
 	}
 }
 

@@ -76,6 +76,8 @@ type praticaPage struct {
 	// CanWrite shows the message form: the conversation opens once the
 	// pratica is submitted and closes with it.
 	CanWrite bool
+	// Payments are the pratica's pagoPA notices (its fee).
+	Payments []praticaPaymentRow
 }
 
 // documentRow is one downloadable file.
@@ -128,6 +130,9 @@ func (s *Server) praticaShow(w http.ResponseWriter, r *http.Request) error {
 	pg.CanWithdraw = pratica.CanTransitionBy(p.State, pratica.Withdrawn, pratica.ActorCitizen)
 	pg.Integration = p.State == pratica.IntegrationRequested
 	pg.CanWrite = p.State != pratica.Draft && p.State != pratica.Withdrawn && p.State != pratica.Closed
+	if p.Fee > 0 && p.State != pratica.Draft {
+		pg.Payments = s.praticaPayments(r, e.ID, p.ID, principalFrom(ctx).Citizen.ID)
+	}
 	if d, ok := s.filedForm(p); d != nil {
 		if !ok {
 			s.log.WarnContext(ctx, "pratica shown with the current form", "pratica", p.ID, "form_version", p.FormVersion)

@@ -12,7 +12,9 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/mail"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pdf"
 	"github.com/sportello/sportello/internal/pratica"
 	"github.com/sportello/sportello/internal/tenant"
@@ -48,6 +50,7 @@ var officeActionsBySlug = map[string]officeAction{
 	"nota":            {identity.HandlePratica, "note", (*Server).addNote},
 	"esito":           {identity.DecidePratica, "motivation", (*Server).decide},
 	"chiusura":        {identity.HandlePratica, "reason", (*Server).closePratica},
+	"pagamento":       {identity.DecidePratica, "payment", (*Server).markFeePaid},
 }
 
 // praticaAct is the handler of POST /ufficio/pratiche/{id}/<slug>. The
@@ -72,7 +75,9 @@ func (s *Server) praticaAct(slug string) handlerFunc {
 		err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 			c.tx = tx
 			what, detail, err := act.run(s, c)
-			if err != nil {
+			if err != nil || what == "" {
+				// An action that returns no audit action recorded its own
+				// row (the payment override, which its package audits).
 				return err
 			}
 			return s.audit(ctx, tx, r, audit.Event{Ente: c.e.ID, Actor: operatorActor(c.me), Action: what,
@@ -84,7 +89,8 @@ func (s *Server) praticaAct(slug string) handlerFunc {
 		}
 		pg := officePraticaPage{Form: officeForm{Err: map[string]string{}, Message: r.PostForm.Get("testo"),
 			Note: r.PostForm.Get("nota"), NoteVisible: r.PostForm.Get("visibile") == "1",
-			Motivation: r.PostForm.Get("motivazione"), Outcome: r.PostForm.Get("esito"), Reason: r.PostForm.Get("motivo")}}
+			Motivation: r.PostForm.Get("motivazione"), Outcome: r.PostForm.Get("esito"), Reason: r.PostForm.Get("motivo"),
+			PaymentReason: r.PostForm.Get("motivo_pagamento")}}
 		lang := langFrom(ctx)
 		switch kind := apperr.KindOf(err); {
 		case kind == apperr.Invalid && act.field != "":
@@ -99,6 +105,37 @@ func (s *Server) praticaAct(slug string) handlerFunc {
 		}
 		return err
 	}
+}
+
+// markFeePaid records by hand that the fee of a pratica awaiting payment
+// was paid (a transfer seen on the treasury account, a receipt on paper):
+// only with a reason, which payment.Override writes to the audit log. The
+// pratica moves on as if the receipt had come.
+func (s *Server) markFeePaid(c *actionCall) (audit.Action, string, error) {
+	if c.p.State != pratica.AwaitingPayment {
+		return "", "", apperr.Errorf(apperr.Conflict, "pratica %d is %s", c.p.ID, c.p.State)
+	}
+	pays, err := payment.ForPraticaList(c.ctx, c.tx, c.e.ID, c.p.ID)
+	if err != nil {
+		return "", "", err
+	}
+	var target *payment.Payment
+	for _, p := range pays {
+		if p.Payable() && (target == nil || p.Option < target.Option) {
+			target = p
+		}
+	}
+	if target == nil {
+		return "", "", apperr.Errorf(apperr.Conflict, "pratica %d has no payable notice", c.p.ID)
+	}
+	cal, err := s.calendarFor(c.e)
+	if err != nil {
+		return "", "", err
+	}
+	op := principalFrom(c.ctx).Operator
+	_, err = payment.Override(c.ctx, c.tx, cal, c.e.ID, target.ID, payment.OverrideInput{Operator: c.me, OperatorName: op.Name,
+		Reason: c.r.PostForm.Get("motivo_pagamento"), RequestID: logging.RequestID(c.ctx), IP: s.clientIP(c.r)}, c.now)
+	return "", "", err
 }
 
 // takeInCharge: the operator takes the pratica (presa in carico).

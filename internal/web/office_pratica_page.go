@@ -105,13 +105,16 @@ type officeActions struct {
 	Decide, Accept bool
 	// DecideHeadOnly explains why a clerk sees no decision form.
 	DecideHeadOnly bool
-	Assignees      []choiceView
+	// MarkPaid offers recording the fee as paid by hand, with a reason.
+	MarkPaid  bool
+	Assignees []choiceView
 }
 
 // officeForm holds what the operator typed when a form comes back with an
 // error, and the errors by field.
 type officeForm struct {
 	Message, Note, Motivation, Outcome, Reason string
+	PaymentReason                              string
 	NoteVisible                                bool
 	Err                                        map[string]string
 }
@@ -232,10 +235,11 @@ func (s *Server) renderOfficePratica(w http.ResponseWriter, r *http.Request, sta
 	decidable := pratica.CanTransitionBy(p.State, pratica.Rejected, op)
 	pg.Actions.Decide = decidable && pr.Can(identity.DecidePratica, res)
 	pg.Actions.DecideHeadOnly = decidable && !pg.Actions.Decide
+	pg.Actions.MarkPaid = p.State == pratica.AwaitingPayment && pr.Can(identity.DecidePratica, res)
 	if pg.Actions.Assign {
 		pg.Actions.Assignees = st.assignees(e.ID, p.Office, p.Assignee)
 	}
-	for _, f := range []string{"message", "note", "outcome", "motivation", "operator", "reason"} {
+	for _, f := range []string{"message", "note", "outcome", "motivation", "operator", "reason", "payment"} {
 		if msg := pg.Form.Err[f]; msg != "" {
 			pg.Errors = append(pg.Errors, fieldError{Field: f, Message: msg})
 		}

@@ -121,6 +121,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /verifica", h: s.verifyShow},
 		{pattern: "POST /verifica", h: s.verifyUpload, maxBody: verifyMaxBody + 64<<10},
 		{pattern: "GET /.well-known/sportello-certificati.json", h: s.certificateKeys},
+		// Payments (pagoPA): the Pagamenti tab, a notice, paying it through
+		// Checkout and coming back, the avviso, a spontaneous payment.
+		{pattern: "GET /area-personale/pagamenti", h: s.paymentsList, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/pagamenti", h: s.paymentCreate, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pagamenti/{id}", h: s.paymentShow, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/pagamenti/{id}/paga", h: s.paymentPay, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pagamenti/{id}/esito/{outcome}", h: s.paymentReturn, personal: true, audience: citizens},
+		{pattern: "GET /area-personale/pagamenti/{id}/avviso", h: s.paymentNotice, personal: true, audience: citizens},
 
 		// Operators: login with password and second factor.
 		{pattern: "GET /operatori/accedi", h: s.operatorLoginShow, personal: true},
@@ -191,6 +199,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /ufficio/pratiche/{id}/nota", h: s.praticaAct("nota"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/esito", h: s.praticaAct("esito"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/chiusura", h: s.praticaAct("chiusura"), personal: true, audience: operators},
+		{pattern: "POST /ufficio/pratiche/{id}/pagamento", h: s.praticaAct("pagamento"), personal: true, audience: operators},
 		{pattern: "GET /ufficio/statistiche", h: s.statsShow, personal: true, audience: operators},
 		// Transparency: the same processing times, for everyone.
 		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},

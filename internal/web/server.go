@@ -23,6 +23,7 @@ import (
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/identity/spid"
 	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/sim/mailcatcher"
 	"github.com/sportello/sportello/internal/tenant"
 	"github.com/sportello/sportello/ui"
@@ -68,6 +69,14 @@ type Options struct {
 	// Calendar, if set, is every ente's calendar of working days and legal
 	// terms (tests); nil gives each ente its own, with its patron days.
 	Calendar *calendar.Calendar
+	// Payments reaches pagoPA (nil: notices are listed but cannot be
+	// numbered or paid online).
+	Payments *payment.Service
+	// NoticePDF renders a notice's avviso di pagamento; nil hides the
+	// download.
+	NoticePDF func(ctx context.Context, e *tenant.Ente, p *payment.Payment) ([]byte, error)
+	// PagoPASim, when set, is mounted at /_sim/pagopa (demo and tests).
+	PagoPASim http.Handler
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
@@ -230,15 +239,22 @@ func New(opt Options) (*Server, error) {
 			mux.Handle(simPrefix+name, http.StripPrefix(simPrefix+name, h))
 		}
 	}
-	if opt.Demo {
-		var sheets []string
-		for _, f := range []string{"vendor/bootstrap-italia/css/bootstrap-italia.min.css", "css/fonts.css", "css/sportello.css"} {
-			u, err := s.static.url(f)
-			if err != nil {
-				return nil, fmt.Errorf("web: %w", err)
-			}
-			sheets = append(sheets, u)
+	var sheets []string
+	for _, f := range []string{"vendor/bootstrap-italia/css/bootstrap-italia.min.css", "css/fonts.css", "css/sportello.css"} {
+		u, err := s.static.url(f)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
 		}
+		sheets = append(sheets, u)
+	}
+	if opt.PagoPASim != nil {
+		// The simulator's Checkout page wears the host's Bootstrap Italia.
+		if st, ok := opt.PagoPASim.(interface{ SetStylesheets([]string) }); ok {
+			st.SetStylesheets(sheets)
+		}
+		mux.Handle(simPrefix+"pagopa/", http.StripPrefix(simPrefix+"pagopa", opt.PagoPASim))
+	}
+	if opt.Demo {
 		catcher, err := mailcatcher.New(opt.DB, func(r *http.Request) (tenant.ID, bool) {
 			e, err := s.enti.get(r.Context(), s.db, r.Host)
 			if err != nil {

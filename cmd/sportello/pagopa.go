@@ -1,0 +1,119 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/logging"
+	"github.com/sportello/sportello/internal/pagopa/checkout"
+	"github.com/sportello/sportello/internal/pagopa/gpd"
+	"github.com/sportello/sportello/internal/payment"
+	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
+)
+
+// simKey is the subscription key of the mounted simulator when none is
+// configured: the simulator accepts any key, the client needs one.
+const simKey = "simulatore"
+
+// connectPagoPA gives the payment service its clients: to the platform as
+// configured or, with the simulator on and no GPD URL, to the simulator
+// mounted on this very server at addr — through the same clients and HTTP.
+// It returns the simulator to mount, or nil.
+func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *slog.Logger) (*pagopasim.Sim, error) {
+	p := cfg.PagoPA
+	var sim *pagopasim.Sim
+	if p.Sim && p.PositionsURL == "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "127.0.0.1"
+		}
+		base := "http://" + net.JoinHostPort(host, port) + "/_sim/pagopa"
+		p.PositionsURL = base + "/gpd/debt-positions-service/v1"
+		p.ReceiptsURL = cmp.Or(p.ReceiptsURL, base+"/gpd/payments-receipts-service/v1")
+		p.CheckoutURL = cmp.Or(p.CheckoutURL, base+"/checkout/ec/v1")
+		p.Key = cmp.Or(p.Key, simKey)
+		sim = pagopasim.New(pagopasim.Options{Key: p.Key, BrokerID: p.BrokerID, StationID: p.StationID, Logger: log})
+	}
+	if p.ReceiptsURL == "" || p.Key == "" {
+		return nil, &config.UsageError{Err: errors.New("pagoPA: --pagopa-receipts-url and --pagopa-key are required with --pagopa-gpd-url")}
+	}
+	g, err := gpd.New(gpd.Options{PositionsURL: p.PositionsURL, ReceiptsURL: p.ReceiptsURL, Key: p.Key})
+	if err != nil {
+		return nil, &config.UsageError{Err: err}
+	}
+	svc.GPD = g
+	if p.CheckoutURL != "" {
+		c, err := checkout.New(checkout.Options{URL: p.CheckoutURL, Key: p.Key})
+		if err != nil {
+			return nil, &config.UsageError{Err: err}
+		}
+		svc.Checkout = c
+	}
+	log.Info("pagoPA connected", "gpd", p.PositionsURL, "checkout", p.CheckoutURL, "simulator", sim != nil)
+	return sim, nil
+}
+
+// simulateUsage describes `sportello simulate`.
+const simulateUsage = `Usage: sportello simulate pagopa [--addr host:port] [--key KEY]
+
+Serves the pagoPA simulator alone (GPD, receipts, Checkout, fault injection):
+point a sportello at it with --pagopa-gpd-url http://ADDR/gpd/debt-positions-service/v1,
+--pagopa-receipts-url http://ADDR/gpd/payments-receipts-service/v1,
+--pagopa-checkout-url http://ADDR/checkout/ec/v1 and the same --pagopa-key.
+See docs/pagopa.md.
+`
+
+// simulateCommand runs `sportello simulate pagopa`.
+func simulateCommand(ctx context.Context, args []string, stdout io.Writer, ready func(addr string)) error {
+	if len(args) == 0 || args[0] != "pagopa" {
+		fmt.Fprint(stdout, simulateUsage)
+		if len(args) > 0 && (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return &config.UsageError{Err: errors.New("simulate: want the name of a simulator: pagopa")}
+	}
+	fs := flag.NewFlagSet("sportello simulate pagopa", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (host:port)")
+	key := fs.String("key", "", "subscription key the GPD calls must carry (default: any)")
+	strict := fs.Bool("strict", false, "refuse notice numbers with wrong check digits")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &config.UsageError{Err: err}
+	}
+	log := logging.New(stdout, slog.LevelInfo, "text")
+	sim := pagopasim.New(pagopasim.Options{Key: *key, StrictCheckDigits: *strict, Logger: log})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "pagoPA simulator on http://%s/ (Ctrl+C to stop)\n", ln.Addr())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}

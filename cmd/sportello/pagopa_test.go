@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoMountsThePagoPASimulator: the demo serves the simulator under
+// /_sim/pagopa, with GPD's key check, and says so in its banner.
+func TestDemoMountsThePagoPASimulator(t *testing.T) {
+	base, stop := startDemo(t, t.TempDir())
+	res, err := http.Get(base + "/_sim/pagopa/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "Simulatore pagoPA") {
+		t.Errorf("simulator index: %d %q", res.StatusCode, body)
+	}
+	res, err = http.Get(base + "/_sim/pagopa/gpd/debt-positions-service/v1/organizations/00000000221/debtpositions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GPD without a key: %d, want 401", res.StatusCode)
+	}
+	out, err := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Simulatore pagoPA: "+base+"/_sim/pagopa/") {
+		t.Errorf("the banner does not name the simulator:\n%s", out)
+	}
+}
+
+// TestSimulateCommand serves the simulator alone until cancelled.
+func TestSimulateCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		done <- simulateCommand(ctx, []string{"pagopa", "--addr", "127.0.0.1:0", "--key", "k"}, &out, func(a string) { ready <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("simulate stopped: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/gpd/debt-positions-service/v1/organizations/00000000221/debtpositions", nil)
+	req.Header.Set("Ocp-Apim-Subscription-Key", "k")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("list positions: %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("simulate returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("simulate did not stop")
+	}
+	if err := run(context.Background(), []string{"simulate", "nothing"}, noEnv, io.Discard); err == nil {
+		t.Error("simulate of an unknown simulator succeeded")
+	}
+}
