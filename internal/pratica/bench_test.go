@@ -88,7 +88,9 @@ func (s *memStore) Delete(_ context.Context, k blob.Key) error {
 // acknowledged (the sweep would issue the receipt). The "1MB" cases also
 // hash and store a 1 MB upload per submission and attach it to the draft
 // before submitting. The renderer is trivial: the real PDF's cost is
-// BenchmarkReceipt's in internal/pdf, paid outside the database's lock.
+// BenchmarkReceipt's in internal/pdf, paid outside the database's lock. The
+// "group" cases submit through db.Group, as the web flow does: concurrent
+// submissions share one durable commit, each in its own savepoint.
 func BenchmarkSubmit(b *testing.B) {
 	for _, bc := range []struct {
 		name       string
@@ -96,15 +98,20 @@ func BenchmarkSubmit(b *testing.B) {
 		upload     int
 		parallel   bool
 		commitOnly bool
+		group      bool
 	}{
-		{"serial/mem", false, 0, false, false},
-		{"parallel8/mem", false, 0, true, false},
-		{"serial/fs", true, 0, false, false},
-		{"parallel8/fs", true, 0, true, false},
-		{"serial/commit-only", true, 0, false, true},
-		{"parallel8/commit-only", true, 0, true, true},
-		{"serial/mem+1MB", false, 1 << 20, false, false},
-		{"parallel8/fs+1MB", true, 1 << 20, true, false},
+		{"serial/mem", false, 0, false, false, false},
+		{"parallel8/mem", false, 0, true, false, false},
+		{"serial/fs", true, 0, false, false, false},
+		{"parallel8/fs", true, 0, true, false, false},
+		{"serial/commit-only", true, 0, false, true, false},
+		{"parallel8/commit-only", true, 0, true, true, false},
+		{"parallel8/group-commit-only", true, 0, true, true, true},
+		{"parallel32/group-commit-only", true, 0, true, true, true},
+		{"parallel8/group+fs", true, 0, true, false, true},
+		{"serial/mem+1MB", false, 1 << 20, false, false, false},
+		{"parallel8/fs+1MB", true, 1 << 20, true, false, false},
+		{"parallel8/group+fs+1MB", true, 1 << 20, true, false, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := setup(b)
@@ -130,6 +137,7 @@ func BenchmarkSubmit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			group := f.d.NewGroup(0)
 			payload := make([]byte, bc.upload)
 			var next atomic.Int64
 			one := func() error {
@@ -147,7 +155,11 @@ func BenchmarkSubmit(b *testing.B) {
 				}
 				in := f.submitInput(s, fmt.Sprintf("bench-%d", i))
 				in.EnteName = "Comune di ala" // the web layer has the ente at hand
-				err := f.d.InTx(ctx, func(tx *sql.Tx) error {
+				inTx := f.d.InTx
+				if bc.group {
+					inTx = group.Do
+				}
+				err := inTx(ctx, func(tx *sql.Tx) error {
 					if files != nil {
 						if err := pratica.SaveDraft(ctx, tx, s.ente, id, []byte(`{"nome":{"text":"Mario"}}`), files, t0); err != nil {
 							return err
@@ -164,7 +176,11 @@ func BenchmarkSubmit(b *testing.B) {
 			}
 			b.ResetTimer()
 			if bc.parallel {
-				b.SetParallelism(8 / max(1, runtime.GOMAXPROCS(0)))
+				n := 8
+				if strings.HasPrefix(bc.name, "parallel32/") {
+					n = 32
+				}
+				b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						if err := one(); err != nil {

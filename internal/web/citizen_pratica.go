@@ -430,7 +430,10 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		Summary: summary, Jobs: s.opt.Jobs, FormVersion: d.Version,
 	}
 	var filed *pratica.Pratica
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	// Concurrent submissions share one durable commit, each in its own
+	// savepoint: the commit's fsync, not the work, bounds how many a
+	// second SQLite takes.
+	err = s.submits.Do(ctx, func(tx *sql.Tx) error {
 		var err error
 		if filed, err = pratica.Submit(ctx, tx, e.ID, p.ID, in, now); err != nil {
 			return err

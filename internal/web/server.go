@@ -108,6 +108,9 @@ type Server struct {
 	forms map[string]*form.Definition
 	// formArchive are their earlier versions, by service and version.
 	formArchive map[string]map[int]*form.Definition
+	// submits commits the submissions of pratiche in groups: concurrent
+	// submissions share one durable commit (see db.Group).
+	submits *db.Group
 	// cal, when set by Options.Calendar, serves every ente; otherwise each
 	// ente gets its own, with its patron days (see calendarFor).
 	cal  *calendar.Calendar
@@ -207,6 +210,7 @@ func New(opt Options) (*Server, error) {
 		s.formArchive[d.Service][d.Version] = d
 	}
 	s.cal = opt.Calendar
+	s.submits = opt.DB.NewGroup(64)
 	if len(opt.SecretKey) > 0 {
 		if s.idKeys, err = identity.NewKeys(opt.SecretKey); err != nil {
 			return nil, fmt.Errorf("web: %w", err)
