@@ -122,13 +122,13 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /area-personale/pratiche/{id}/messaggi":       {path: draft + "/messaggi", form: url.Values{"text": {"x"}}, want: "LANNLLLLL"},
 		"GET /area-personale/pratiche/{id}/documenti/{doc}": {path: draft + "/documenti/1", want: "LNNNLLLLL"},
 		// Payments: only the citizen's own notices (a delegate pays with
-		// the notice code); no avviso renderer is wired in tests.
+		// the notice code), and the avviso of the citizen's own.
 		"GET /area-personale/pagamenti":                      {path: "/area-personale/pagamenti", want: "LAAALLLLL"},
 		"POST /area-personale/pagamenti":                     {path: "/area-personale/pagamenti", form: url.Values{"voce": {"diritti-segreteria"}}, want: "LAAALLLLL"},
 		"GET /area-personale/pagamenti/{id}":                 {path: paymentURL(f.payment), want: "LANNLLLLL"},
 		"POST /area-personale/pagamenti/{id}/paga":           {path: paymentURL(f.payment) + "/paga", want: "LANNLLLLL"},
 		"GET /area-personale/pagamenti/{id}/esito/{outcome}": {path: paymentURL(f.payment) + "/esito/annullato", want: "LANNLLLLL"},
-		"GET /area-personale/pagamenti/{id}/avviso":          {path: paymentURL(f.payment) + "/avviso", want: "LNNNLLLLL"},
+		"GET /area-personale/pagamenti/{id}/avviso":          {path: paymentURL(f.payment) + "/avviso", want: "LANNLLLLL"},
 		// Only the citizen who gave the delegation may revoke it.
 		"POST /area-personale/deleghe/{id}/revoca": {path: "/area-personale/deleghe/" + delegation + "/revoca", want: "LANNLLLLL"},
 

@@ -216,4 +216,15 @@ func TestSpontaneousPayment(t *testing.T) {
 	if !strings.Contains(body, "41,50 €") || !strings.Contains(body, p.NAV[:4]+" "+p.NAV[4:8]) {
 		t.Errorf("page lacks amount or grouped notice code:\n%.2000s", body)
 	}
+	// The avviso to print or pay elsewhere: linked from the page, a PDF
+	// download; nobody else's.
+	avviso := res.Header.Get("Location") + "/avviso"
+	if !strings.Contains(body, `href="`+avviso+`"`) {
+		t.Errorf("the page does not link the avviso %s", avviso)
+	}
+	res, pdf := getWith(t, s, avviso, cookie)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" ||
+		!strings.HasPrefix(pdf, "%PDF-") || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("avviso: status %d, %s, %s, %.8q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"), pdf)
+	}
 }

@@ -72,8 +72,8 @@ type Options struct {
 	// Payments reaches pagoPA (nil: notices are listed but cannot be
 	// numbered or paid online).
 	Payments *payment.Service
-	// NoticePDF renders a notice's avviso di pagamento; nil hides the
-	// download.
+	// NoticePDF renders a notice's avviso di pagamento; nil means the
+	// built-in NoticePDF.
 	NoticePDF func(ctx context.Context, e *tenant.Ente, p *payment.Payment) ([]byte, error)
 	// PagoPASim, when set, is mounted at /_sim/pagopa (demo and tests).
 	PagoPASim http.Handler
@@ -208,6 +208,9 @@ func New(opt Options) (*Server, error) {
 			s.formArchive[d.Service] = map[int]*form.Definition{}
 		}
 		s.formArchive[d.Service][d.Version] = d
+	}
+	if s.opt.NoticePDF == nil {
+		s.opt.NoticePDF = NoticePDF
 	}
 	s.cal = opt.Calendar
 	s.submits = opt.DB.NewGroup(64)
