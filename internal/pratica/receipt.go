@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -92,7 +93,7 @@ func IssueReceipt(ctx context.Context, d *db.DB, blobs blob.Store, render Receip
 	if err != nil {
 		return nil, apperr.Errorf(apperr.Unavailable, "pratica %d: store receipt: %w", id, err)
 	}
-	a := Attachment{Name: fmt.Sprintf("ricevuta-%s.pdf", receiptNumber(data.Protocol)), MIME: "application/pdf",
+	a := Attachment{Name: "ricevuta-" + strings.ReplaceAll(data.Protocol, "/", "-") + ".pdf", MIME: "application/pdf",
 		Size: int64(len(pdf)), SHA256: string(key), Kind: Receipt, CreatedAt: now}
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
 		if err := addAttachment(ctx, tx, ente, id, &a); err != nil {
@@ -109,17 +110,6 @@ func IssueReceipt(ctx context.Context, d *db.DB, blobs blob.Store, render Receip
 		return nil, fmt.Errorf("pratica %d: %w", id, err)
 	}
 	return &a, nil
-}
-
-// receiptNumber turns "2026/0000042" into "2026-0000042" for a file name.
-func receiptNumber(protocol string) string {
-	b := []byte(protocol)
-	for i, c := range b {
-		if c == '/' {
-			b[i] = '-'
-		}
-	}
-	return string(b)
 }
 
 // PendingReceipt names a submission whose receipt is not issued yet.
