@@ -94,8 +94,11 @@ type Payment struct {
 	CheckoutAt     time.Time
 	LastError      string
 	PaidAt         time.Time
-	Created        time.Time
-	Updated        time.Time
+	// ReportedAt is when a reconciliation flow reported the money of its
+	// receipt (GPD's REPORTED); zero until then.
+	ReportedAt time.Time
+	Created    time.Time
+	Updated    time.Time
 }
 
 // Payable reports whether the citizen can pay the notice now.

@@ -121,20 +121,20 @@ func GetItem(ctx context.Context, q db.Querier, ente tenant.ID, slug string) (*I
 
 const selectPayment = `SELECT id, ente_id, iupd, option_no, COALESCE(pratica_id, 0), COALESCE(citizen_id, 0), item,
 	debtor_fiscal_code, debtor_name, iuv, nav, amount, description, taxonomy, due_at, state, platform_status,
-	checkout, checkout_at, last_error, paid_at, created_at, updated_at FROM payment`
+	checkout, checkout_at, last_error, paid_at, reported_at, created_at, updated_at FROM payment`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanPayment(s scanner) (*Payment, error) {
 	var p Payment
-	var checkoutAt, paidAt sql.NullTime
+	var checkoutAt, paidAt, reportedAt sql.NullTime
 	err := s.Scan(&p.ID, &p.Ente, &p.IUPD, &p.Option, &p.Pratica, &p.Citizen, &p.Item, &p.DebtorFiscalCode, &p.DebtorName,
 		&p.IUV, &p.NAV, &p.Amount, &p.Description, &p.Taxonomy, &p.Due, &p.State, &p.PlatformStatus,
-		&p.Checkout, &checkoutAt, &p.LastError, &paidAt, &p.Created, &p.Updated)
+		&p.Checkout, &checkoutAt, &p.LastError, &paidAt, &reportedAt, &p.Created, &p.Updated)
 	if err != nil {
 		return nil, err
 	}
-	p.CheckoutAt, p.PaidAt = checkoutAt.Time, paidAt.Time
+	p.CheckoutAt, p.PaidAt, p.ReportedAt = checkoutAt.Time, paidAt.Time, reportedAt.Time.UTC()
 	p.Due, p.Created, p.Updated = p.Due.UTC(), p.Created.UTC(), p.Updated.UTC()
 	return &p, nil
 }

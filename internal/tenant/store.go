@@ -93,6 +93,17 @@ func BySlug(ctx context.Context, q db.Querier, slug string) (*Ente, error) {
 	return e, nil
 }
 
+// ByFiscalCode finds the ente with a fiscal code, as pagoPA's messages
+// name it (idPA, the receipt's fiscalCode); the lowest id wins should two
+// enti share one.
+func ByFiscalCode(ctx context.Context, q db.Querier, cf string) (*Ente, error) {
+	e, err := findEnte(ctx, q, selectEnte+` WHERE fiscal_code = $1 ORDER BY id LIMIT 1`, cf)
+	if err != nil {
+		return nil, fmt.Errorf("ente with fiscal code %q: %w", cf, err)
+	}
+	return e, nil
+}
+
 // List returns every ente of the deployment, for the consortium's operators.
 func List(ctx context.Context, q db.Querier) ([]*Ente, error) {
 	rows, err := q.QueryContext(ctx, selectEnte+` ORDER BY name`)

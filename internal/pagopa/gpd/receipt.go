@@ -121,6 +121,13 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 		switch se.Name.Local {
 		case "Envelope", "Body":
 			continue
+		case "Header":
+			// A SOAP header, as the Node's paSendRTV2 carries: nothing of
+			// the receipt is in it.
+			if err := dec.Skip(); err != nil {
+				return nil, apperr.Errorf(apperr.Invalid, "%w: %w", ErrInvalidReceipt, err)
+			}
+			continue
 		case "paSendRTV2Request", "paSendRTReq":
 			var s SendRT
 			if err := dec.DecodeElement(&s, &se); err != nil {
