@@ -13,11 +13,15 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
+	"github.com/sportello/sportello/internal/pagopa/spec"
+	"github.com/sportello/sportello/internal/pagopa/station"
 	"github.com/sportello/sportello/internal/payment"
 	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // simKey is the subscription key of the mounted simulator when none is
@@ -32,14 +36,7 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 	p := cfg.PagoPA
 	var sim *pagopasim.Sim
 	if p.Sim && p.PositionsURL == "" {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-			host = "127.0.0.1"
-		}
-		base := "http://" + net.JoinHostPort(host, port) + "/_sim/pagopa"
+		base := localURL(addr) + "/_sim/pagopa"
 		p.PositionsURL = base + "/gpd/debt-positions-service/v1"
 		p.ReceiptsURL = cmp.Or(p.ReceiptsURL, base+"/gpd/payments-receipts-service/v1")
 		p.CheckoutURL = cmp.Or(p.CheckoutURL, base+"/checkout/ec/v1")
@@ -63,6 +60,61 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 	}
 	log.Info("pagoPA connected", "gpd", p.PositionsURL, "checkout", p.CheckoutURL, "simulator", sim != nil)
 	return sim, nil
+}
+
+// Simulated ids of the intermediary and station, for the demo's own
+// station when none is configured (the simulator's defaults).
+const (
+	simBrokerID  = "15376371009"
+	simStationID = "15376371009_01"
+)
+
+// ownStation builds the ente's own pagoPA station over the payments store,
+// for every ente of the deployment (by fiscal code), and, in the demo,
+// points the simulator's payer at a counter to it, at addr. Production
+// needs the broker and station ids the pagoPA back office registered.
+func ownStation(ctx context.Context, d *db.DB, svc *payment.Service, cfg *config.Config, sim *pagopasim.Sim, addr string, log *slog.Logger) (*station.Station, error) {
+	p := cfg.PagoPA
+	if sim != nil {
+		p.BrokerID, p.StationID = cmp.Or(p.BrokerID, simBrokerID), cmp.Or(p.StationID, simStationID)
+	}
+	if p.BrokerID == "" || p.StationID == "" {
+		return nil, &config.UsageError{Err: errors.New("pagoPA: --pagopa-broker and --pagopa-station are required with --pagopa-own-station")}
+	}
+	enti, err := tenant.List(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	var cfs []string
+	for _, e := range enti {
+		cfs = append(cfs, e.FiscalCode)
+	}
+	schema, err := spec.Schema()
+	if err != nil {
+		return nil, err
+	}
+	st := &station.Station{BrokerID: p.BrokerID, StationID: p.StationID, Entes: cfs,
+		Positions: &payment.Station{DB: d, Calendar: svc.Calendar}, Schema: schema, Log: log}
+	if sim != nil {
+		sim.SetStation(localURL(addr) + stationPath)
+	}
+	log.Info("pagoPA own station", "path", stationPath, "broker", p.BrokerID, "station", p.StationID, "enti", len(cfs))
+	return st, nil
+}
+
+// stationPath is where the web server serves the own station.
+const stationPath = "/pagopa/stazione"
+
+// localURL is the base URL of this server as reached from itself.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // simulateUsage describes `sportello simulate`.

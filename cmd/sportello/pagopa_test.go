@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/internal/pagopa"
+	"github.com/sportello/sportello/internal/pagopa/station"
 )
 
 // TestDemoMountsThePagoPASimulator: the demo serves the simulator under
@@ -29,6 +33,16 @@ func TestDemoMountsThePagoPASimulator(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GPD without a key: %d, want 401", res.StatusCode)
+	}
+	// The own station answers the Node: a notice nobody issued is unknown.
+	payer := &station.Payer{URL: base + "/pagopa/stazione", BrokerID: simBrokerID, StationID: simStationID}
+	unknown, err := pagopa.NewIUV(1, 424242)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fault *station.Fault
+	if _, err := payer.Verify(context.Background(), "00000000221", unknown.NAV()); !errors.As(err, &fault) || fault.Code != station.FaultUnknown {
+		t.Errorf("verify through the demo's station: %v, want %s", err, station.FaultUnknown)
 	}
 	out, err := stop()
 	if err != nil {

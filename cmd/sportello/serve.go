@@ -228,6 +228,14 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 	if sim != nil {
 		opts.PagoPASim = sim
 	}
+	if a.payments != nil && cfg.PagoPA.OwnStation {
+		st, err := ownStation(ctx, a.db, a.payments, cfg, sim, ln.Addr().String(), log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		opts.Station = st
+	}
 	srv, err := web.New(opts)
 	if err != nil {
 		ln.Close()

@@ -80,6 +80,10 @@ type PagoPA struct {
 	// Sim mounts the built-in pagoPA simulator at /_sim/pagopa (demo and
 	// tests; refused in production).
 	Sim bool
+	// OwnStation serves the ente's own pagoPA station (the synchronous
+	// mode: paVerifyPaymentNotice, paGetPaymentV2, paSendRTV2) at
+	// /pagopa/stazione, answering as BrokerID and StationID.
+	OwnStation bool
 }
 
 // Enabled reports whether payments go anywhere: the platform or the simulator.
@@ -321,6 +325,21 @@ func settings() []setting {
 				return nil
 			},
 			get: func(c *Config) string { return strconv.FormatBool(c.PagoPA.Sim) }},
+		{flag: "pagopa-own-station", env: "SPORTELLO_PAGOPA_OWN_STATION", def: "",
+			help: "serve the ente's own pagoPA station (SOAP, synchronous mode) at /pagopa/stazione as --pagopa-broker/--pagopa-station (default: on in demo)",
+			set: func(c *Config, v string) error {
+				if v == "" {
+					c.PagoPA.OwnStation = c.Mode == Demo
+					return nil
+				}
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("want true or false")
+				}
+				c.PagoPA.OwnStation = b
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatBool(c.PagoPA.OwnStation) }},
 	}
 }
 
@@ -361,7 +380,8 @@ func (v valueFunc) Set(s string) error { return v.s.set(v.cfg, s) }
 
 // IsBoolFlag lets boolean settings be given as a bare --flag.
 func (v valueFunc) IsBoolFlag() bool {
-	return v.s.def == "false" || v.s.def == "true" || v.s.flag == "test-idp" || v.s.flag == "pagopa-sim"
+	return v.s.def == "false" || v.s.def == "true" || v.s.flag == "test-idp" || v.s.flag == "pagopa-sim" ||
+		v.s.flag == "pagopa-own-station"
 }
 
 // Load reads the configuration for the named command from defaults, then the

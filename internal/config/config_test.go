@@ -45,6 +45,7 @@ func TestLoad(t *testing.T) {
 				"SPORTELLO_PAGOPA_CHECKOUT_URL": "https://api.platform.pagopa.it/checkout/ec/v1",
 				"SPORTELLO_PAGOPA_KEY":          "0123456789abcdef", "SPORTELLO_PAGOPA_BROKER_ID": "00299740228",
 				"SPORTELLO_PAGOPA_STATION_ID": "00299740228_01", "SPORTELLO_PAGOPA_POLL_INTERVAL": "30s",
+				"SPORTELLO_PAGOPA_OWN_STATION": "true",
 			},
 			want: Config{
 				Mode: Production, Addr: ":9000", DataDir: "/srv/s",
@@ -54,7 +55,7 @@ func TestLoad(t *testing.T) {
 				PagoPA: PagoPA{PositionsURL: "https://api.platform.pagopa.it/gpd/debt-positions-service/v1",
 					ReceiptsURL: "https://api.platform.pagopa.it/gpd/payments-receipts-service/v1",
 					CheckoutURL: "https://api.platform.pagopa.it/checkout/ec/v1", Key: "0123456789abcdef",
-					BrokerID: "00299740228", StationID: "00299740228_01", PollInterval: 30 * time.Second},
+					BrokerID: "00299740228", StationID: "00299740228_01", PollInterval: 30 * time.Second, OwnStation: true},
 			},
 		},
 		{
@@ -106,6 +107,7 @@ func TestLoadErrors(t *testing.T) {
 		{"pagopa simulator in production", []string{"--pagopa-sim"}, nil, "production"},
 		{"bad gpd url", nil, map[string]string{"SPORTELLO_PAGOPA_GPD_URL": "api.platform.pagopa.it"}, "SPORTELLO_PAGOPA_GPD_URL"},
 		{"short poll", []string{"--pagopa-poll", "10ms"}, nil, "-pagopa-poll"},
+		{"own station not a boolean", nil, map[string]string{"SPORTELLO_PAGOPA_OWN_STATION": "si"}, "SPORTELLO_PAGOPA_OWN_STATION"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

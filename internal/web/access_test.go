@@ -378,6 +378,9 @@ func TestAccessMatrix(t *testing.T) {
 	for k, v := range certificateRows(f) {
 		matrix[k] = v
 	}
+	for k, v := range pagopaRows(f) {
+		matrix[k] = v
+	}
 	seen := map[string]bool{}
 	for _, rt := range f.srv.routes() {
 		seen[rt.pattern] = true

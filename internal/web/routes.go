@@ -129,6 +129,9 @@ func (s *Server) routes() []route {
 		{pattern: "POST /area-personale/pagamenti/{id}/paga", h: s.paymentPay, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/pagamenti/{id}/esito/{outcome}", h: s.paymentReturn, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/pagamenti/{id}/avviso", h: s.paymentNotice, personal: true, audience: citizens},
+		// The own pagoPA station: the Node's SOAP calls, for every ente the
+		// station serves (it tells them apart by idPA, not by host).
+		{pattern: "POST /pagopa/stazione", h: s.stationServe, global: true, maxBody: stationMaxBody},
 
 		// Operators: login with password and second factor.
 		{pattern: "GET /operatori/accedi", h: s.operatorLoginShow, personal: true},

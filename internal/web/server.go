@@ -77,6 +77,10 @@ type Options struct {
 	NoticePDF func(ctx context.Context, e *tenant.Ente, p *payment.Payment) ([]byte, error)
 	// PagoPASim, when set, is mounted at /_sim/pagopa (demo and tests).
 	PagoPASim http.Handler
+	// Station, when set, is the ente's own pagoPA station (the SOAP service
+	// the Node calls, internal/pagopa/station), served at /pagopa/stazione
+	// for every ente it names; nil answers 404 there.
+	Station http.Handler
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool

@@ -118,7 +118,7 @@ func (s *Sim) cartAction(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		for _, n := range c.req.PaymentNotices {
-			if _, err := s.pay(n.FiscalCode, n.NoticeNumber, online); err != nil && !errors.Is(err, ErrDuplicate) {
+			if _, err := s.pay(n.FiscalCode, n.NoticeNumber, online, randomID()); err != nil && !errors.Is(err, ErrDuplicate) {
 				to = c.req.ReturnURLs.Error
 			}
 		}
@@ -131,7 +131,14 @@ func (s *Sim) cartAction(w http.ResponseWriter, r *http.Request) {
 
 // testPay is POST /test/pay (ec, nav): a payment at a tobacconist.
 func (s *Sim) testPay(w http.ResponseWriter, r *http.Request) {
-	id, err := s.Pay(r.PostFormValue("ec"), r.PostFormValue("nav"), Tobacconist)
+	ec, nav := r.PostFormValue("ec"), r.PostFormValue("nav")
+	var id string
+	var err error
+	if url := s.station(); url != "" {
+		id, err = s.PayAtStation(r.Context(), url, ec, nav, Tobacconist)
+	} else {
+		id, err = s.Pay(ec, nav, Tobacconist)
+	}
 	if err != nil {
 		problem(w, http.StatusUnprocessableEntity, err.Error(), "the notice cannot be paid")
 		return

@@ -36,10 +36,11 @@ var online = Payer{PSP: "SIM_PSP_CARD", PSPName: "PSP simulato (carta)", Channel
 func (s *Sim) Pay(ec, nav string, payer Payer) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pay(ec, nav, payer)
+	return s.pay(ec, nav, payer, randomID())
 }
 
-func (s *Sim) pay(ec, nav string, payer Payer) (string, error) {
+// pay pays the notice with a receipt of id id.
+func (s *Sim) pay(ec, nav string, payer Payer, id string) (string, error) {
 	o, ok := s.byNAV[ec+"/"+nav]
 	if !ok {
 		return "", ErrUnknown
@@ -64,7 +65,6 @@ func (s *Sim) pay(ec, nav string, payer Payer) (string, error) {
 		return "", ErrDuplicate
 	}
 	now := s.now()
-	id := randomID()
 	o.status, o.paymentDate, o.receiptID, o.psp, o.method = gpd.OptionPaid, &now, id, payer.PSPName, payer.Method
 	p.updated = now
 	if !o.o.IsPartialPayment {

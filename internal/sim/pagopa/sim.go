@@ -9,7 +9,8 @@
 //   - Checkout's carts API, and the payment page it redirects to, with Pay,
 //     Cancel and Error buttons that lead back to the return URLs;
 //   - a payer at a tobacconist or bank: a notice paid by its number, with no
-//     Checkout (Pay, and POST /test/pay);
+//     Checkout (Pay, and POST /test/pay), or through the ente's own station
+//     as the Node would call it (SetStation, PayAtStation);
 //   - fault injection by notice-number pattern (AddFault, POST /test/faults)
 //     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429.
 //
@@ -79,6 +80,9 @@ type Sim struct {
 	order     []string                  // receipt keys in arrival order
 	carts     map[string]*cart
 	faults    []*Fault
+	// stationURL, when set, is the ente's own station a payer at a
+	// counter pays through (SetStation).
+	stationURL string
 }
 
 type position struct {
