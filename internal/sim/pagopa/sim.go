@@ -11,6 +11,8 @@
 //   - a payer at a tobacconist or bank: a notice paid by its number, with no
 //     Checkout (Pay, and POST /test/pay), or through the ente's own station
 //     as the Node would call it (SetStation, PayAtStation);
+//   - the FdR API's reconciliation flows, made from the receipts (one flow
+//     per PSP, PublishFlows) or added by tests (AddFlow);
 //   - fault injection by notice-number pattern (AddFault, POST /test/faults)
 //     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429.
 //
@@ -24,6 +26,7 @@
 //
 //	/gpd/debt-positions-service/v1/organizations/{ec}/debtpositions[/{iupd}[/publish|/invalidate]]
 //	/gpd/payments-receipts-service/v1/payments/{ec}/receipts[/{iuv}]
+//	/fdr-org/service/v1/organizations/{ec}/fdrs[/{fdr}/revisions/{rev}/psps/{psp}[/payments]]
 //	/checkout/ec/v1/carts           POST, 302 to the payment page
 //	/checkout/c/{cart}              the payment page (GET) and its buttons (POST)
 //	/test/pay, /test/clock, /test/faults   drivers for tests and the demo
@@ -83,6 +86,11 @@ type Sim struct {
 	// stationURL, when set, is the ente's own station a payer at a
 	// counter pays through (SetStation).
 	stationURL string
+	// flows are the published reconciliation flows; flowed marks the
+	// receipts (by key) already in one; flowSeq numbers them.
+	flows   []*simFlow
+	flowed  map[string]bool
+	flowSeq int
 }
 
 type position struct {
@@ -128,7 +136,7 @@ func New(opt Options) *Sim {
 		opt.StationID = "15376371009_01"
 	}
 	s := &Sim{opt: opt, positions: map[string]*position{}, byNAV: map[string]*option{}, byIUV: map[string]*option{},
-		receipts: map[string]*storedReceipt{}, carts: map[string]*cart{}}
+		receipts: map[string]*storedReceipt{}, carts: map[string]*cart{}, flowed: map[string]bool{}}
 	s.routes()
 	return s
 }
