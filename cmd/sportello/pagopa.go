@@ -41,7 +41,7 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 		p.ReceiptsURL = cmp.Or(p.ReceiptsURL, base+"/gpd/payments-receipts-service/v1")
 		p.CheckoutURL = cmp.Or(p.CheckoutURL, base+"/checkout/ec/v1")
 		p.Key = cmp.Or(p.Key, simKey)
-		sim = pagopasim.New(pagopasim.Options{Key: p.Key, BrokerID: p.BrokerID, StationID: p.StationID, Logger: log})
+		sim = pagopasim.New(pagopasim.Options{Key: p.Key, BrokerID: p.BrokerID, StationID: p.StationID, AutoFlows: true, Logger: log})
 	}
 	if p.ReceiptsURL == "" || p.Key == "" {
 		return nil, &config.UsageError{Err: errors.New("pagoPA: --pagopa-receipts-url and --pagopa-key are required with --pagopa-gpd-url")}

@@ -63,3 +63,32 @@ func Jobs(reg *river.Workers, svc *Service, every time.Duration) *river.Periodic
 		func() (river.JobArgs, *river.InsertOpts) { return PollArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})
 }
+
+// ReconcileArgs is the periodic job that fetches reconciliation flows and
+// matches them with the receipts.
+type ReconcileArgs struct{}
+
+// Kind names the job in River's table.
+func (ReconcileArgs) Kind() string { return "payment_reconcile" }
+
+type reconcileWorker struct {
+	river.WorkerDefaults[ReconcileArgs]
+	svc *Service
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[ReconcileArgs]) error {
+	st, err := w.svc.Reconcile(ctx)
+	if st.Flows > 0 || st.Failed > 0 {
+		w.svc.log().Info("payment flows reconciled", "flows", st.Flows, "lines", st.Lines, "failed", st.Failed)
+	}
+	return err
+}
+
+// ReconcileJob adds the reconcile worker to reg and returns its schedule:
+// flows come by D+2, so every hour is plenty in production.
+func ReconcileJob(reg *river.Workers, svc *Service, every time.Duration) *river.PeriodicJob {
+	river.AddWorker(reg, &reconcileWorker{svc: svc})
+	return river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
+	"github.com/sportello/sportello/internal/pagopa/fdr"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -25,6 +26,8 @@ type Service struct {
 	DB       *db.DB
 	GPD      *gpd.Client
 	Checkout *checkout.Client
+	// FdR reads the reconciliation flows (nil: no reconciliation).
+	FdR *fdr.Client
 	// Calendar, when set, serves every ente; nil uses each ente's own
 	// (national holidays and its patron days).
 	Calendar *calendar.Calendar

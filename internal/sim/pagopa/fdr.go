@@ -33,8 +33,8 @@ func (s *Sim) AddFlow(ec string, f pagopa.Flow) {
 
 // PublishFlows makes the reconciliation flows of the receipts issued so
 // far and not yet reported: one flow per ente and PSP, one line per
-// transfer credited to the ente, as PSPs do by D+2. The FdR list calls it,
-// so in the demo a payment is reported at the finance office's next fetch.
+// transfer credited to the ente, as PSPs do by D+2. With AutoFlows the FdR
+// list calls it, so in the demo a payment is reported at the next fetch.
 // It returns how many flows it published.
 func (s *Sim) PublishFlows() int {
 	s.mu.Lock()
@@ -109,7 +109,9 @@ func (s *Sim) fdrList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.publishFlows()
+	if s.opt.AutoFlows {
+		s.publishFlows()
+	}
 	type ref struct {
 		FDR       string `json:"fdr"`
 		PSPID     string `json:"pspId"`

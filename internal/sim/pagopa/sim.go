@@ -64,6 +64,10 @@ type Options struct {
 	// Hang is how long a "timeout" fault holds a request when the caller
 	// does not give up first; zero means 30 seconds.
 	Hang time.Duration
+	// AutoFlows makes the FdR list publish the flows of the receipts
+	// issued so far (PublishFlows) before it answers, as the demo wants;
+	// off, flows come only from PublishFlows and AddFlow.
+	AutoFlows bool
 	// BrokerID and StationID fill the receipts' idBrokerPA and idStation.
 	BrokerID, StationID string
 	Logger              *slog.Logger
