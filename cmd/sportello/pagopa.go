@@ -16,6 +16,7 @@ import (
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/logging"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
+	"github.com/sportello/sportello/internal/pagopa/fdr"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/pagopa/spec"
 	"github.com/sportello/sportello/internal/pagopa/station"
@@ -40,6 +41,7 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 		p.PositionsURL = base + "/gpd/debt-positions-service/v1"
 		p.ReceiptsURL = cmp.Or(p.ReceiptsURL, base+"/gpd/payments-receipts-service/v1")
 		p.CheckoutURL = cmp.Or(p.CheckoutURL, base+"/checkout/ec/v1")
+		p.FdRURL = cmp.Or(p.FdRURL, base+"/fdr-org/service/v1")
 		p.Key = cmp.Or(p.Key, simKey)
 		sim = pagopasim.New(pagopasim.Options{Key: p.Key, BrokerID: p.BrokerID, StationID: p.StationID, AutoFlows: true, Logger: log})
 	}
@@ -58,7 +60,14 @@ func connectPagoPA(svc *payment.Service, cfg *config.Config, addr string, log *s
 		}
 		svc.Checkout = c
 	}
-	log.Info("pagoPA connected", "gpd", p.PositionsURL, "checkout", p.CheckoutURL, "simulator", sim != nil)
+	if p.FdRURL != "" {
+		c, err := fdr.New(fdr.Options{URL: p.FdRURL, Key: p.Key})
+		if err != nil {
+			return nil, &config.UsageError{Err: err}
+		}
+		svc.FdR = c
+	}
+	log.Info("pagoPA connected", "gpd", p.PositionsURL, "checkout", p.CheckoutURL, "fdr", p.FdRURL, "simulator", sim != nil)
 	return sim, nil
 }
 

@@ -107,7 +107,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	}
 	if cfg.PagoPA.Enabled() {
 		a.payments = &payment.Service{DB: d, Log: log}
-		periodic = append(periodic, payment.Jobs(reg, a.payments, cfg.PagoPA.PollInterval))
+		periodic = append(periodic, payment.Jobs(reg, a.payments, cfg.PagoPA.PollInterval),
+			payment.ReconcileJob(reg, a.payments, reconcileEvery(cfg)))
 	}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {
@@ -122,6 +123,16 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 		return nil, err
 	}
 	return a, nil
+}
+
+// reconcileEvery is how often reconciliation flows are fetched: hourly, as
+// flows come by D+2; in the demo as often as receipts, so that a payment
+// made there reaches the finance office's page within a minute or two.
+func reconcileEvery(cfg *config.Config) time.Duration {
+	if cfg.PagoPA.Sim {
+		return cfg.PagoPA.PollInterval
+	}
+	return time.Hour
 }
 
 func (a *app) close() {

@@ -70,6 +70,9 @@ type PagoPA struct {
 	PositionsURL string
 	ReceiptsURL  string
 	CheckoutURL  string
+	// FdRURL is the reconciliation-flows API up to /v1; empty means no
+	// reconciliation (the simulator's with Sim).
+	FdRURL string
 	// Key is the subscription key (Ocp-Apim-Subscription-Key).
 	Key string
 	// BrokerID and StationID are the intermediary and station the ente's
@@ -284,6 +287,10 @@ func settings() []setting {
 			help: "pagoPA Checkout carts API up to /v1 (https://api.platform.pagopa.it/checkout/ec/v1)",
 			set:  func(c *Config, v string) error { return setURL(&c.PagoPA.CheckoutURL, v) },
 			get:  func(c *Config) string { return c.PagoPA.CheckoutURL }},
+		{flag: "pagopa-fdr-url", env: "SPORTELLO_PAGOPA_FDR_URL", def: "",
+			help: "pagoPA reconciliation flows (FdR) API up to /v1 (https://api.platform.pagopa.it/fdr-org/service/v1); empty: no reconciliation",
+			set:  func(c *Config, v string) error { return setURL(&c.PagoPA.FdRURL, v) },
+			get:  func(c *Config) string { return c.PagoPA.FdRURL }},
 		{flag: "pagopa-key", env: "SPORTELLO_PAGOPA_KEY", def: "", secret: true, opaque: true,
 			help: "pagoPA subscription key (Ocp-Apim-Subscription-Key) from the pagoPA back office",
 			set:  func(c *Config, v string) error { c.PagoPA.Key = strings.TrimSpace(v); return nil },

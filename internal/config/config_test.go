@@ -46,6 +46,7 @@ func TestLoad(t *testing.T) {
 				"SPORTELLO_PAGOPA_KEY":          "0123456789abcdef", "SPORTELLO_PAGOPA_BROKER_ID": "00299740228",
 				"SPORTELLO_PAGOPA_STATION_ID": "00299740228_01", "SPORTELLO_PAGOPA_POLL_INTERVAL": "30s",
 				"SPORTELLO_PAGOPA_OWN_STATION": "true",
+				"SPORTELLO_PAGOPA_FDR_URL":     "https://api.platform.pagopa.it/fdr-org/service/v1",
 			},
 			want: Config{
 				Mode: Production, Addr: ":9000", DataDir: "/srv/s",
@@ -55,7 +56,8 @@ func TestLoad(t *testing.T) {
 				PagoPA: PagoPA{PositionsURL: "https://api.platform.pagopa.it/gpd/debt-positions-service/v1",
 					ReceiptsURL: "https://api.platform.pagopa.it/gpd/payments-receipts-service/v1",
 					CheckoutURL: "https://api.platform.pagopa.it/checkout/ec/v1", Key: "0123456789abcdef",
-					BrokerID: "00299740228", StationID: "00299740228_01", PollInterval: 30 * time.Second, OwnStation: true},
+					BrokerID: "00299740228", StationID: "00299740228_01", PollInterval: 30 * time.Second, OwnStation: true,
+					FdRURL: "https://api.platform.pagopa.it/fdr-org/service/v1"},
 			},
 		},
 		{

@@ -50,6 +50,8 @@ func Operators() []Operator {
 			TOTPSecret: "MFRGGZDFMZTWQ2LKNNWG23TP", grant: officeGrant(identity.RoleHead, "edilizia")},
 		{Username: "admin", Password: "demo-admin-2026!", Name: "Anna Amministratrice", Role: "amministratrice dell'ente",
 			TOTPSecret: "NBSWY3DPO5XXE3DEJBSWY3DP", grant: wholeEnte(identity.RoleAdmin)},
+		{Username: "ragioneria", Password: "demo-ragioneria-2026", Name: "Rita Ragioneria", Role: "addetta ai tributi, riconcilia i pagamenti",
+			TOTPSecret: "ORSXG5DSNFTGK4TJMF2GK4TB", grant: officeGrant(identity.RoleClerk, "tributi")},
 	}
 }
 

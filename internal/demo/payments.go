@@ -34,5 +34,13 @@ func seedPayments(ctx context.Context, tx *sql.Tx, ente tenant.ID, now time.Time
 			return err
 		}
 	}
-	return nil
+	// The Tributi office reconciles the payments (the finance office).
+	o, err := tenant.GetOffice(ctx, tx, ente, FinanceOffice)
+	if err != nil {
+		return err
+	}
+	return payment.SetFinanceOffice(ctx, tx, ente, o.ID)
 }
+
+// FinanceOffice is the demo's office that reconciles payments.
+const FinanceOffice = "tributi"

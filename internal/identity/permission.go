@@ -54,6 +54,10 @@ const (
 	ViewAudit
 	// ManageConsortium: add enti and act on all of them.
 	ManageConsortium
+	// ReconcilePayments: see the ente's payments reconciled with the
+	// treasury's flows; granted on the finance office, whose clerks and
+	// heads do it.
+	ReconcilePayments
 )
 
 var actionNames = map[Action]string{
@@ -61,11 +65,12 @@ var actionNames = map[Action]string{
 	ViewOfficeQueue: "view-office-queue", HandlePratica: "handle-pratica", DecidePratica: "decide-pratica",
 	ManageOperators: "manage-operators", ManageEnte: "manage-ente", EndAnySession: "end-any-session",
 	ManageDelegations: "manage-delegations", ViewAudit: "view-audit", ManageConsortium: "manage-consortium",
+	ReconcilePayments: "reconcile-payments",
 }
 
 // Actions lists every action, for tables and tests.
 var Actions = []Action{ViewCitizenData, ActForCitizen, FileOnBehalf, ViewOfficeQueue, HandlePratica, DecidePratica,
-	ManageOperators, ManageEnte, EndAnySession, ManageDelegations, ViewAudit, ManageConsortium}
+	ManageOperators, ManageEnte, EndAnySession, ManageDelegations, ViewAudit, ManageConsortium, ReconcilePayments}
 
 // String names the action in logs and audit rows.
 func (a Action) String() string { return actionNames[a] }
@@ -83,8 +88,8 @@ type Resource struct {
 // operator's ente; office-scoped roles only on their office's resources.
 var rolePerms = map[Role][]Action{
 	RoleDesk:  {ViewCitizenData, FileOnBehalf, ManageDelegations},
-	RoleClerk: {ViewCitizenData, ViewOfficeQueue, HandlePratica},
-	RoleHead:  {ViewCitizenData, ViewOfficeQueue, HandlePratica, DecidePratica},
+	RoleClerk: {ViewCitizenData, ViewOfficeQueue, HandlePratica, ReconcilePayments},
+	RoleHead:  {ViewCitizenData, ViewOfficeQueue, HandlePratica, DecidePratica, ReconcilePayments},
 	RoleAdmin: {ManageOperators, ManageEnte, EndAnySession, ManageDelegations, ViewAudit},
 }
 

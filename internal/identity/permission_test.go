@@ -17,10 +17,11 @@ var actionCodes = map[string]identity.Action{
 	"Q": identity.ViewOfficeQueue, "H": identity.HandlePratica, "D": identity.DecidePratica,
 	"O": identity.ManageOperators, "E": identity.ManageEnte, "S": identity.EndAnySession,
 	"G": identity.ManageDelegations, "U": identity.ViewAudit, "C": identity.ManageConsortium,
+	"R": identity.ReconcilePayments,
 }
 
 // allActions is every action code, for principals that may do everything.
-const allActions = "VAFQHDOESGUC"
+const allActions = "VAFQHDOESGUCR"
 
 // TestCan checks every action on every resource for every kind of
 // principal: the expectation lists the actions allowed, all others must be
@@ -95,11 +96,11 @@ func TestCan(t *testing.T) {
 			identity.Principal{Ente: ente, Citizen: citizen(giulia, cfGiulia), ActingFor: delegation()},
 			"- - - VAG - - - -"},
 		{"desk", operator(1, ente, identity.Grant{Role: identity.RoleDesk}), "VFG VFG VFG VFG VFG VFG - -"},
-		{"clerk of anagrafe", operator(2, ente, identity.Grant{Role: identity.RoleClerk, Office: anagrafe}), "- VQH - - VQH - - -"},
-		{"head of anagrafe", operator(3, ente, identity.Grant{Role: identity.RoleHead, Office: anagrafe}), "- VQHD - - VQHD - - -"},
+		{"clerk of anagrafe", operator(2, ente, identity.Grant{Role: identity.RoleClerk, Office: anagrafe}), "- VQHR - - VQHR - - -"},
+		{"head of anagrafe", operator(3, ente, identity.Grant{Role: identity.RoleHead, Office: anagrafe}), "- VQHDR - - VQHDR - - -"},
 		{"clerk of tributi, head of anagrafe",
 			operator(3, ente, identity.Grant{Role: identity.RoleClerk, Office: tributi}, identity.Grant{Role: identity.RoleHead, Office: anagrafe}),
-			"- VQHD VQH - VQHD - - -"},
+			"- VQHDR VQHR - VQHDR - - -"},
 		{"admin", admin, "OESGU OESGU OESGU OESGU OESGU OESGU - -"},
 		{"consortium administrator", operator(5, ente, identity.Grant{Role: identity.RoleConsortium}), strings.Repeat(allActions+" ", 7) + allActions},
 		{"desk of the other ente", operator(6, other, identity.Grant{Role: identity.RoleDesk}), "- - - - - - VFG VFG"},

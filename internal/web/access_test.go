@@ -307,6 +307,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	f.citizenA = citA
 	f.certs = seedAccessCertificates(t, s, d, a.ID, citA)
 	withPayments(t, s, d)
+	setFinanceOffice(t, d, a.ID, office("anagrafe"))
 	f.payment = spontaneous(t, d, a.ID, citA, "diritti-segreteria").ID
 	f.login = func(t *testing.T, who int) []*http.Cookie {
 		sj := subjects[who]

@@ -14,11 +14,14 @@ import (
 	"github.com/sportello/sportello/internal/payment"
 )
 
-// pagopaRows classifies the routes of the pagoPA back end: the own station
-// (404 where none is configured, as in the matrix's server).
+// pagopaRows classifies the routes of payments: the own station (404
+// where none is configured, as in the matrix's server), the finance
+// office's reconciliation (office X is the finance office in the matrix).
 func pagopaRows(f *accessFixture) map[string]accessCase {
 	return map[string]accessCase{
 		"POST /pagopa/stazione": {path: "/pagopa/stazione", want: "NNNNNNNNN"},
+		// Reconciliation: the finance office's clerks (office X here).
+		"GET /ufficio/riconciliazione": {path: "/ufficio/riconciliazione", want: "LLLLFAFFL"},
 	}
 }
 

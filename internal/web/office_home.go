@@ -48,6 +48,10 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 	if len(queueOffices(pr, e)) > 0 {
 		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"})
 	}
+	// Reconciliation is the finance office's, again per office.
+	if s.requireFinance(r) == nil {
+		p.Links = append(p.Links, crumb{Label: p.T("rec.title"), URL: "/ufficio/riconciliazione"})
+	}
 	for _, t := range tools {
 		if pr.Can(t.action, res) {
 			p.Links = append(p.Links, crumb{Label: p.T(t.key), URL: t.url})

@@ -204,6 +204,9 @@ func (s *Server) routes() []route {
 		{pattern: "POST /ufficio/pratiche/{id}/chiusura", h: s.praticaAct("chiusura"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/pagamento", h: s.praticaAct("pagamento"), personal: true, audience: operators},
 		{pattern: "GET /ufficio/statistiche", h: s.statsShow, personal: true, audience: operators},
+		// The finance office's reconciliation of payments with the PSPs'
+		// flows (its clerks and heads: see requireFinance).
+		{pattern: "GET /ufficio/riconciliazione", h: s.reconciliationShow, personal: true, audience: operators},
 		// Transparency: the same processing times, for everyone.
 		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},
 
