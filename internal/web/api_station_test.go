@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,6 +23,9 @@ func pagopaRows(f *accessFixture) map[string]accessCase {
 		"POST /pagopa/stazione": {path: "/pagopa/stazione", want: "NNNNNNNNN"},
 		// Reconciliation: the finance office's clerks (office X here).
 		"GET /ufficio/riconciliazione": {path: "/ufficio/riconciliazione", want: "LLLLFAFFL"},
+		// The desk prints a citizen's avviso, like the citizen view.
+		"GET /sportello/cittadini/{id}/pagamenti/{payment}/avviso": {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10) +
+			"/pagamenti/" + strconv.FormatInt(int64(f.payment), 10) + "/avviso?motivo=desk", want: "LLLLAFFFL"},
 	}
 }
 

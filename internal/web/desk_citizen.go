@@ -11,6 +11,8 @@ import (
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/desk"
 	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/pagopa"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pratica"
 )
 
@@ -32,6 +34,13 @@ type deskCitizenPage struct {
 	Pratiche     []deskPraticaRow
 	Appointments []appointmentRow
 	Contacts     []deskContactRow
+	Payments     []deskPaymentRow
+}
+
+// deskPaymentRow is one of the citizen's notices; Notice links the avviso
+// to print while the notice is payable.
+type deskPaymentRow struct {
+	Description, Amount, Due, State, NAV, Notice string
 }
 
 // deskCitizenRow is one search result; the fiscal code is masked.
@@ -148,7 +157,84 @@ func (s *Server) deskCitizenShow(w http.ResponseWriter, r *http.Request) error {
 			Kind: p.T("desk.kind." + x.Kind), Channel: p.T("desk.channel." + string(x.Channel)),
 			Result: p.T("desk.result." + x.Result), Minutes: x.Minutes})
 	}
+	if err := s.deskPayments(r, &p); err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "desk/citizen", &p)
+}
+
+// deskPayments lists the citizen's payment notices, with the avviso of each
+// payable one to print for them (deskNoticePrint).
+func (s *Server) deskPayments(r *http.Request, p *deskCitizenPage) error {
+	ctx := r.Context()
+	pays, err := payment.ForCitizen(ctx, s.db, p.Ente.ID, p.Citizen.ID)
+	if err != nil {
+		return err
+	}
+	base := "/sportello/cittadini/" + strconv.FormatInt(int64(p.Citizen.ID), 10) + "/pagamenti/"
+	for _, x := range pays {
+		row := deskPaymentRow{Description: x.Description, Amount: pagopa.Cents(x.Amount).Italian(),
+			Due: x.Due.In(rome).Format("02/01/2006"), State: p.T("payment.state." + string(x.State)), NAV: groupsOfFour(x.NAV)}
+		if x.Payable() && s.opt.NoticePDF != nil {
+			row.Notice = base + strconv.FormatInt(int64(x.ID), 10) + "/avviso?motivo=" + p.Reason
+		}
+		p.Payments = append(p.Payments, row)
+	}
+	return nil
+}
+
+// groupsOfFour prints a notice code as the avviso does: 3010 0000 …
+func groupsOfFour(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// deskNoticePrint downloads the avviso of one of a citizen's payable
+// notices, to print it at the desk; like the citizen view it needs a
+// reason, and the audit log records the print with it.
+func (s *Server) deskNoticePrint(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	cid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "")
+	}
+	pid, err := strconv.ParseInt(r.PathValue("payment"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "")
+	}
+	reason := r.URL.Query().Get("motivo")
+	if !slices.Contains(viewReasons, reason) {
+		return apperr.New(apperr.Invalid, "")
+	}
+	pay, err := payment.GetForCitizen(ctx, s.db, e.ID, identity.CitizenID(cid), payment.ID(pid))
+	if err != nil {
+		return err
+	}
+	if !pay.Payable() || s.opt.NoticePDF == nil {
+		return apperr.New(apperr.NotFound, "")
+	}
+	b, err := s.opt.NoticePDF(ctx, e, pay)
+	if err != nil {
+		return err
+	}
+	err = s.auditAlone(r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: audit.ActionCitizenViewed,
+		Subject: citizenSubject(pay.Citizen), Outcome: audit.Success,
+		Detail: "desk printed the avviso of payment " + strconv.FormatInt(pid, 10) + ", reason " + reason})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="avviso-`+pay.NAV+`.pdf"`)
+	_, err = w.Write(b)
+	return err
 }
 
 // AppointmentTable is the citizen's appointments for the shared template.

@@ -164,6 +164,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /sportello/statistiche", h: s.deskStats, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "GET /sportello/cittadini", h: s.deskCitizenSearch, personal: true, audience: operators, perm: identity.ViewCitizenData},
 		{pattern: "GET /sportello/cittadini/{id}", h: s.deskCitizenShow, personal: true, audience: operators, perm: identity.ViewCitizenData},
+		{pattern: "GET /sportello/cittadini/{id}/pagamenti/{payment}/avviso", h: s.deskNoticePrint, personal: true, audience: operators, perm: identity.ViewCitizenData},
 		{pattern: "GET /sportello/pratiche/nuova", h: s.deskFilingShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "POST /sportello/pratiche/nuova", h: s.deskFilingCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		// The waiting room's screen: public, numbers only.
