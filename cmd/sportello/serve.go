@@ -106,6 +106,11 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 		periodic = append(periodic, booking.RemindJob(reg, d, func() *jobs.Jobs { return a.jobs }, reminder, time.Now))
 	}
 	if cfg.PagoPA.Enabled() {
+		if err := payment.CheckItems(ctx, d); err != nil {
+			// Not fatal: the other payments work; these entries are
+			// refused until fixed.
+			log.Error("payment items with an invalid taxonomy code", "err", err)
+		}
 		a.payments = &payment.Service{DB: d, Log: log}
 		periodic = append(periodic, payment.Jobs(reg, a.payments, cfg.PagoPA.PollInterval),
 			payment.ReconcileJob(reg, a.payments, reconcileEvery(cfg)))

@@ -81,6 +81,12 @@ func Spontaneous(ctx context.Context, tx *sql.Tx, j *jobs.Jobs, ente tenant.ID, 
 	if err != nil {
 		return nil, err
 	}
+	if _, err := pagopa.ParseTaxonomyCode(it.Taxonomy); err != nil {
+		// The platform would refuse the position: the comune must fix the
+		// entry (CheckItems logs it at start).
+		return nil, &apperr.Error{Kind: apperr.Unavailable, Public: "Questo pagamento non è al momento disponibile: contatta il Comune.",
+			Err: fmt.Errorf("payment item %s: %w", it.Slug, err)}
+	}
 	amount := it.Amount
 	if amount == 0 {
 		amount = in.Amount

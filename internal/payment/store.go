@@ -105,6 +105,34 @@ func Items(ctx context.Context, q db.Querier, ente tenant.ID) ([]Item, error) {
 	return out, rows.Err()
 }
 
+// CheckItems checks the taxonomy code of every active catalogue entry of
+// every ente (pagopa.ParseTaxonomyCode), as stored: SetItem refuses a bad
+// one, but rows written by an older version or by hand are checked when
+// the server starts, so that a typo shows in the log at once and not when
+// GPD refuses a citizen's notice. The error names each entry and why.
+func CheckItems(ctx context.Context, q db.Querier) error {
+	rows, err := q.QueryContext(ctx, `SELECT ente_id, slug, taxonomy FROM payment_item WHERE active ORDER BY ente_id, slug`)
+	if err != nil {
+		return fmt.Errorf("payment: check items: %w", err)
+	}
+	defer rows.Close()
+	var errs []error
+	for rows.Next() {
+		var ente tenant.ID
+		var slug, code string
+		if err := rows.Scan(&ente, &slug, &code); err != nil {
+			return err
+		}
+		if _, err := pagopa.ParseTaxonomyCode(code); err != nil {
+			errs = append(errs, fmt.Errorf("ente %d, payment item %q: %w", ente, slug, err))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
 // GetItem reads one active catalogue entry.
 func GetItem(ctx context.Context, q db.Querier, ente tenant.ID, slug string) (*Item, error) {
 	it := Item{Slug: slug}
