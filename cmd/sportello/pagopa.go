@@ -129,10 +129,12 @@ func localURL(addr string) string {
 // simulateUsage describes `sportello simulate`.
 const simulateUsage = `Usage: sportello simulate pagopa [--addr host:port] [--key KEY]
 
-Serves the pagoPA simulator alone (GPD, receipts, Checkout, fault injection):
-point a sportello at it with --pagopa-gpd-url http://ADDR/gpd/debt-positions-service/v1,
+Serves the pagoPA simulator alone (GPD, receipts, Checkout, reconciliation
+flows, fault injection): point a sportello at it with
+--pagopa-gpd-url http://ADDR/gpd/debt-positions-service/v1,
 --pagopa-receipts-url http://ADDR/gpd/payments-receipts-service/v1,
---pagopa-checkout-url http://ADDR/checkout/ec/v1 and the same --pagopa-key.
+--pagopa-checkout-url http://ADDR/checkout/ec/v1,
+--pagopa-fdr-url http://ADDR/fdr-org/service/v1 and the same --pagopa-key.
 See docs/pagopa.md.
 `
 
@@ -157,7 +159,7 @@ func simulateCommand(ctx context.Context, args []string, stdout io.Writer, ready
 		return &config.UsageError{Err: err}
 	}
 	log := logging.New(stdout, slog.LevelInfo, "text")
-	sim := pagopasim.New(pagopasim.Options{Key: *key, StrictCheckDigits: *strict, Logger: log})
+	sim := pagopasim.New(pagopasim.Options{Key: *key, StrictCheckDigits: *strict, AutoFlows: true, Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
