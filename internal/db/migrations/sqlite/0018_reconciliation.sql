@@ -8,6 +8,8 @@
 -- whose money a flow reported (GPD's REPORTED). The finance office, whose
 -- operators see the reconciliation page, is named in payment_settings.
 ALTER TABLE payment ADD COLUMN reported_at TIMESTAMP;
+-- The own station finds a notice by its number.
+CREATE INDEX payment_nav ON payment (ente_id, nav);
 ALTER TABLE payment_settings ADD COLUMN finance_office_id INTEGER;
 
 CREATE TABLE payment_flow (
