@@ -80,3 +80,16 @@ func FilingOf(ctx context.Context, q db.Querier, ente tenant.ID, pratica int64) 
 	f.DocType, f.CreatedAt = identity.DocumentType(doc), f.CreatedAt.UTC()
 	return f, nil
 }
+
+// SendableBy reports whether op may fill in and send the filed draft for
+// the citizen at now: op filed it, identified the citizen in person (at
+// the desk or at home, with a document checked), and it is still the day
+// of the identification. By phone, or on a later day, the draft is the
+// citizen's to check and send.
+func (f *Filing) SendableBy(op identity.OperatorID, now time.Time) bool {
+	return f.Operator == op && (f.Mode == "desk" || f.Mode == "home") &&
+		calendarDay(f.CreatedAt) == calendarDay(now)
+}
+
+// calendarDay is t's day in Rome, as the desk counts days.
+func calendarDay(t time.Time) string { return t.In(rome).Format(time.DateOnly) }

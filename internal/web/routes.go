@@ -163,6 +163,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /sportello/cittadini/{id}", h: s.deskCitizenShow, personal: true, audience: operators, perm: identity.ViewCitizenData},
 		{pattern: "GET /sportello/pratiche/nuova", h: s.deskFilingShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "POST /sportello/pratiche/nuova", h: s.deskFilingCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		// Filing on behalf, in person: the citizen's form pages filled in
+		// at the desk, sent, and the receipt printed or e-mailed.
+		{pattern: "GET /sportello/pratiche/{id}", h: s.deskFiledShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/pratiche/{id}/{step}", h: s.deskDraftShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/pratiche/{id}/{step}", h: s.deskDraftSave, personal: true, audience: operators, perm: identity.FileOnBehalf, maxBody: 64 << 20},
+		{pattern: "POST /sportello/pratiche/{id}/invio", h: s.deskDraftSubmit, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/pratiche/{id}/ricevuta", h: s.deskReceiptPrint, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/pratiche/{id}/ricevuta", h: s.deskReceiptMail, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		// The waiting room's screen: public, numbers only.
 		{pattern: "GET /coda/{office}", h: s.queueScreen},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
