@@ -117,15 +117,44 @@ func TestDeskJourney(t *testing.T) {
 	tick(t, ctx, `#doc_checked`)
 	tick(t, ctx, `#consent`)
 	submitWith(t, ctx, `main form button[type="submit"]`)
-	waitPath(t, ctx, "/sportello/pratiche/nuova")
 	if errs := eval[string](t, ctx, `(document.getElementById('errori') || {textContent: ''}).textContent`); errs != "" {
 		t.Fatalf("the filing was refused: %s", errs)
 	}
-	wantText(t, ctx, "main .alert-success h2", "avviata per "+who.Name)
-	check("filing done")
+	// In person, the operator fills in the citizen's form with them and
+	// sends it.
+	waitSuffix(t, ctx, "/dati-generali")
+	check("filing on behalf: general data")
+	do(t, ctx, "type the e-mail the person gives", chromedp.SendKeys(chromedp.CSS(`[name="email"]`), "cittadino@example.org"))
+	tick(t, ctx, `input[name="qualita"][value="diretto_interessato"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
+	waitSuffix(t, ctx, "/dati-servizio")
+	if eval[int](t, ctx, `document.querySelectorAll('[name="documenti[0].descrizione"]').length`) == 0 {
+		submitWith(t, ctx, `button[name="_action"][value="add:documenti"]`)
+	}
+	do(t, ctx, "describe the request",
+		chromedp.SendKeys(chromedp.CSS(`[name="documenti[0].descrizione"]`), "Permesso di costruire del vicino"),
+		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."))
+	tick(t, ctx, `input[name="modalita"][value="visione"]`)
+	tick(t, ctx, `input[name="dichiarazione"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
+	if errs := eval[string](t, ctx, `(document.getElementById('form-errors') || {textContent: ''}).textContent`); errs != "" {
+		t.Fatalf("the service data were refused: %s", errs)
+	}
+	waitSuffix(t, ctx, "/riepilogo")
+	summary := eval[string](t, ctx, `location.pathname`)
+	ctx = s.tab(t)
+	s.open(t, ctx, summary, 200)
+	submitWith(t, ctx, `main form button[type="submit"]`)
+	waitMatch(t, ctx, `^/sportello/pratiche/[0-9]+$`)
+	filed := eval[string](t, ctx, `location.pathname`)
+	wantText(t, ctx, "main .alert-success", "Richiesta inviata e protocollata")
+	if eval[int](t, ctx, `document.querySelectorAll('a[href$="/ricevuta"]').length`) != 1 {
+		t.Error("the sent request's page has no receipt to print")
+	}
+	check("request sent at the desk")
 
 	// The citizen logs in with SPID and finds the appointment, served, and
-	// the draft the desk started.
+	// the request the desk sent for them.
 	citizen := s.tab(t)
 	s.toTestIdP(t, citizen, string(axe))
 	do(t, citizen, "log in", chromedp.Click(chromedp.CSS(`#identita-0`)), chromedp.Click(chromedp.CSS(`button[name="action"][value="accedi"]`)))
@@ -139,7 +168,12 @@ func TestDeskJourney(t *testing.T) {
 		t.Errorf("Appuntamenti: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
 	}
 	s.open(t, citizen, "/area-personale/pratiche", 200)
-	if body := eval[string](t, citizen, `document.querySelector('main').textContent`); !strings.Contains(body, "Bozze da completare") || !strings.Contains(body, "Richiesta di accesso agli atti") {
-		t.Errorf("Pratiche lacks the draft filed at the desk:\n%s", body)
+	id := strings.TrimPrefix(filed, "/sportello/pratiche/")
+	if n := eval[int](t, citizen, `document.querySelectorAll('main a[href="/area-personale/pratiche/`+id+`"]').length`); n == 0 {
+		t.Errorf("Pratiche lacks the request sent at the desk:\n%s", eval[string](t, citizen, `document.querySelector('main').textContent`))
+	}
+	s.open(t, citizen, "/area-personale/pratiche/"+id, 200)
+	if body := eval[string](t, citizen, `document.querySelector('main').textContent`); !strings.Contains(body, "Numero di protocollo") {
+		t.Errorf("the request sent at the desk lacks its protocol number:\n%s", body)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
@@ -37,7 +36,7 @@ type Filing struct {
 // the draft. At the desk and at home a checked document is required; by
 // phone none can be; consent always.
 func RecordFiling(ctx context.Context, tx *sql.Tx, ente tenant.ID, f *Filing) error {
-	f.DocNumber = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(f.DocNumber), " ", ""))
+	f.DocNumber = identity.NormalizeDocumentNumber(f.DocNumber)
 	switch {
 	case !f.Consent:
 		return apperr.Errorf(apperr.Invalid, "desk: filing: no consent")
