@@ -92,3 +92,25 @@ func (f *Filing) SendableBy(op identity.OperatorID, now time.Time) bool {
 
 // calendarDay is t's day in Rome, as the desk counts days.
 func calendarDay(t time.Time) string { return t.In(rome).Format(time.DateOnly) }
+
+// FilingsOf returns the filings on behalf of a citizen, newest first, at
+// most limit: the identity documents the desk checked for them.
+func FilingsOf(ctx context.Context, q db.Querier, ente tenant.ID, citizen identity.CitizenID, limit int) ([]*Filing, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, pratica_id, operator_id, mode, doc_type, doc_number, consent, created_at
+		FROM desk_filing WHERE ente_id = $1 AND citizen_id = $2 ORDER BY id DESC LIMIT $3`, ente, citizen, limit)
+	if err != nil {
+		return nil, fmt.Errorf("desk: filings of citizen %d: %w", citizen, err)
+	}
+	defer rows.Close()
+	var out []*Filing
+	for rows.Next() {
+		f := &Filing{Citizen: citizen}
+		var doc string
+		if err := rows.Scan(&f.ID, &f.Pratica, &f.Operator, &f.Mode, &doc, &f.DocNumber, &f.Consent, &f.CreatedAt); err != nil {
+			return nil, fmt.Errorf("desk: filings of citizen %d: %w", citizen, err)
+		}
+		f.DocType, f.CreatedAt = identity.DocumentType(doc), f.CreatedAt.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -32,6 +32,9 @@ type deskCitizenPage struct {
 	Pratiche     []deskPraticaRow
 	Appointments []appointmentRow
 	Contacts     []deskContactRow
+
+	// Docs is the Documenti section (desk_citizen_documents.go).
+	Docs deskCitizenDocs
 }
 
 // deskCitizenRow is one search result; the fiscal code is masked.
@@ -147,6 +150,11 @@ func (s *Server) deskCitizenShow(w http.ResponseWriter, r *http.Request) error {
 		p.Contacts = append(p.Contacts, deskContactRow{When: x.At.In(rome).Format("02/01/2006 15:04"),
 			Kind: p.T("desk.kind." + x.Kind), Channel: p.T("desk.channel." + string(x.Channel)),
 			Result: p.T("desk.result." + x.Result), Minutes: x.Minutes})
+	}
+
+	// Documenti: receipts, outcomes, certificates, identity documents checked.
+	if p.Docs, err = s.deskCitizenDocuments(r, p.basePage, c); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, "desk/citizen", &p)
 }

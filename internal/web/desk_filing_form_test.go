@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/audit"
@@ -151,6 +153,31 @@ func TestFileOnBehalfAtTheDesk(t *testing.T) {
 	res, body = getAs(t, env.s, praticaURL(p.ID), citizenCookieFor(t, env, env.mario))
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, p.ProtocolDisplay()) {
 		t.Errorf("Mario's view of the pratica: status %d\n%.2000s", res.StatusCode, body)
+	}
+	// The desk's view of Mario lists the receipt and the document checked,
+	// its number masked, once a reason is given.
+	view := "/sportello/cittadini/" + strconv.FormatInt(int64(env.mario), 10)
+	_, body = getAs(t, env.s, view, op)
+	if strings.Contains(body, "CA•••••AB") {
+		t.Errorf("the documents show before a reason is given")
+	}
+	_, body = getAs(t, env.s, view+"?motivo=desk", op)
+	var rows []string
+	parse(t, body).Find(`#documenti ~ div table tbody tr`).Each(func(_ int, tr *goquery.Selection) {
+		var cells []string
+		tr.Find("td").Each(func(i int, td *goquery.Selection) {
+			if i > 0 {
+				cells = append(cells, strings.TrimSpace(td.Text()))
+			}
+		})
+		rows = append(rows, strings.Join(cells, " | "))
+	})
+	id := strconv.FormatInt(int64(p.ID), 10)
+	receipt, _ := receiptOf(p)
+	wantRows := []string{"Ricevuta | Richiesta di accesso agli atti (n. " + id + ") | " + receipt.Name,
+		"Richiesta n. " + id + " presentata allo sportello | Carta d'identità elettronica | CA•••••AB"}
+	if diff := cmp.Diff(wantRows, rows); diff != "" || strings.Contains(body, "CA12345AB") {
+		t.Errorf("Documenti mismatch (-want +got):\n%s", diff)
 	}
 	// Done: a second send lands on the page; the next day the desk's pages
 	// are closed to the operator.
