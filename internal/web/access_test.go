@@ -204,6 +204,8 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		// Marking a fee paid by hand is a head's decision, like the outcome.
 		"POST /ufficio/pratiche/{id}/pagamento": {path: boPage + "/pagamento", form: url.Values{"motivo_pagamento": {"Bonifico visto in tesoreria"}}, want: "LLLLNFNNL"},
 		"GET /ufficio/statistiche":              {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
+		// Appointments: each clerk their office's; another office's is 404.
+		"GET /ufficio/appuntamenti": {path: "/ufficio/appuntamenti?ufficio=anagrafe", want: "LLLLFANFL"},
 		"GET /tempi-medi-dei-procedimenti":      {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},

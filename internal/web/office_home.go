@@ -46,7 +46,8 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The queue is per office, which the ente-wide check above cannot see.
 	if len(queueOffices(pr, e)) > 0 {
-		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"})
+		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"},
+			crumb{Label: p.T("office.appointments.title"), URL: "/ufficio/appuntamenti"})
 	}
 	for _, t := range tools {
 		if pr.Can(t.action, res) {

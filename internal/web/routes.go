@@ -209,6 +209,9 @@ func (s *Server) routes() []route {
 		{pattern: "POST /ufficio/pratiche/{id}/chiusura", h: s.praticaAct("chiusura"), personal: true, audience: operators},
 		{pattern: "POST /ufficio/pratiche/{id}/pagamento", h: s.praticaAct("pagamento"), personal: true, audience: operators},
 		{pattern: "GET /ufficio/statistiche", h: s.statsShow, personal: true, audience: operators},
+		// An office's appointments, today and the days ahead, for its
+		// clerks and head (the office check is the handler's).
+		{pattern: "GET /ufficio/appuntamenti", h: s.officeAppointments, personal: true, audience: operators},
 		// Transparency: the same processing times, for everyone.
 		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},
 
