@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/desk"
@@ -185,6 +186,14 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /amministrazione-ente/servizi/{service}":            {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/servizi/{service}/anteprima": {path: "/amministrazione-ente/servizi/cila/anteprima", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/servizi/{service}":           {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
+		// Booking calendars and closures: ente administrators only (an
+		// empty form is 422).
+		"GET /amministrazione-ente/calendari":           {path: "/amministrazione-ente/calendari", want: "LLLLFFFAL"},
+		"GET /amministrazione-ente/calendari/nuovo":     {path: "/amministrazione-ente/calendari/nuovo", want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari":          {path: "/amministrazione-ente/calendari", want: "LLLLFFFAL"},
+		"GET /amministrazione-ente/calendari/{id}":      {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari/{id}":     {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari/chiusure": {path: "/amministrazione-ente/calendari/chiusure", want: "LLLLFFFAL"},
 
 		// The back office's pratiche: a queue for clerks and heads of some
 		// office (its pratiche only, or 404), decisions for heads only.
@@ -205,8 +214,8 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /ufficio/pratiche/{id}/pagamento": {path: boPage + "/pagamento", form: url.Values{"motivo_pagamento": {"Bonifico visto in tesoreria"}}, want: "LLLLNFNNL"},
 		"GET /ufficio/statistiche":              {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
 		// Appointments: each clerk their office's; another office's is 404.
-		"GET /ufficio/appuntamenti": {path: "/ufficio/appuntamenti?ufficio=anagrafe", want: "LLLLFANFL"},
-		"GET /tempi-medi-dei-procedimenti":      {path: "/tempi-medi-dei-procedimenti", want: all},
+		"GET /ufficio/appuntamenti":        {path: "/ufficio/appuntamenti?ufficio=anagrafe", want: "LLLLFANFL"},
+		"GET /tempi-medi-dei-procedimenti": {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},
 	}
@@ -226,6 +235,8 @@ type accessFixture struct {
 	// draft is a draft pratica of citizen A, draftStep its first data step.
 	draft     pratica.ID
 	draftStep string
+	// calendar is a booking calendar of the ente's, by id.
+	calendar string
 	// deskDraft is a draft of citizen A that the desk operator filed at
 	// the desk, today.
 	deskDraft pratica.ID
@@ -320,6 +331,11 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	}
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
 	f.deskDraft = seedDeskFiling(t, d, a.ID, office("parla"), citA, deskOp)
+	cals, err := booking.Calendars(ctx, d, a.ID, booking.CalendarFilter{})
+	if err != nil || len(cals) == 0 {
+		t.Fatalf("the demo's calendars: %d, %v", len(cals), err)
+	}
+	f.calendar = strconv.FormatInt(int64(cals[0].ID), 10)
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
 	f.held, f.booked = seedAccessBooking(t, s, a.ID)
 	f.citizenA = citA

@@ -43,6 +43,7 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 		{identity.EndAnySession, "admin.sessions", "/amministrazione-ente/sessioni"},
 		{identity.ViewAudit, "admin.audit", "/amministrazione-ente/registro"},
 		{identity.ManageEnte, "catadmin.title", "/amministrazione-ente/servizi"},
+		{identity.ManageEnte, "calendars.title", "/amministrazione-ente/calendari"},
 	}
 	// The queue is per office, which the ente-wide check above cannot see.
 	if len(queueOffices(pr, e)) > 0 {

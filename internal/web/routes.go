@@ -190,6 +190,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /amministrazione-ente/servizi/{service}", h: s.serviceEdit, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/servizi/{service}/anteprima", h: s.servicePreview, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/servizi/{service}", h: s.servicePublish, personal: true, audience: operators, perm: identity.ManageEnte},
+		// The offices' booking calendars and closures, by the ente's
+		// administrators.
+		{pattern: "GET /amministrazione-ente/calendari", h: s.calendarsList, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "GET /amministrazione-ente/calendari/nuovo", h: s.calendarNew, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari", h: s.calendarCreate, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "GET /amministrazione-ente/calendari/{id}", h: s.calendarEdit, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari/{id}", h: s.calendarUpdate, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari/chiusure", h: s.closureCreate, personal: true, audience: operators, perm: identity.ManageEnte},
 
 		// The back office's pratiche: each office's queue and its exports,
 		// the pratica with the office's actions, the statistics. The office
