@@ -2,17 +2,16 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/demo"
-	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -44,33 +43,14 @@ func TestDeskJourney(t *testing.T) {
 		WHERE ente_id = $3 AND code = $4`, noon, noon.Add(30*time.Minute), e.ID, code); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	op := demo.Operators()[0]
-	ctx := s.tab(t)
+	operatorLogin(t, s, demo.Operators()[0])
+	var ctx context.Context
 	check := func(what string) {
 		t.Helper()
 		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
 			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", what, len(vs), formatViolations(vs))
 		}
 	}
-	s.open(t, ctx, "/operatori/accedi", 200)
-	do(t, ctx, "type the password",
-		chromedp.SendKeys(chromedp.CSS(`#username`), op.Username),
-		chromedp.SendKeys(chromedp.CSS(`#password`), op.Password),
-		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-	waitPath(t, ctx, "/operatori/accedi/codice")
-	totpCode, err := totp.GenerateCode(op.TOTPSecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	do(t, ctx, "type the code", chromedp.SendKeys(chromedp.CSS(`#code`), totpCode), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-	waitPath(t, ctx, "/ufficio")
 
 	// Tabs share the browser's cookies; each has tabTimeout, and axe
 	// takes seconds per page, so the operator's work spans a few.
@@ -152,6 +132,15 @@ func TestDeskJourney(t *testing.T) {
 		t.Error("the sent request's page has no receipt to print")
 	}
 	check("request sent at the desk")
+	// The citizen view, with its Documenti: the receipt, the card checked.
+	var citizenID int64
+	if err := s.DB.QueryRowContext(ctx0, `SELECT id FROM citizen WHERE ente_id = $1 AND fiscal_code = $2`, e.ID, who.FiscalCode).Scan(&citizenID); err != nil {
+		t.Fatal(err)
+	}
+	ctx = s.tab(t)
+	s.open(t, ctx, fmt.Sprintf("/sportello/cittadini/%d?motivo=desk", citizenID), 200)
+	wantText(t, ctx, "main", "CA•••••AA")
+	check("citizen view with its documents")
 
 	// The citizen logs in with SPID and finds the appointment, served, and
 	// the request the desk sent for them.

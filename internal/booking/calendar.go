@@ -289,8 +289,17 @@ func AddClosure(ctx context.Context, q db.Querier, ente tenant.ID, c Closure) er
 // Closures returns the ente's closures that end on from or later, by
 // first day: those the administrators' page lists.
 func Closures(ctx context.Context, q db.Querier, ente tenant.ID, from calendar.Date) ([]Closure, error) {
-	rows, err := q.QueryContext(ctx, `SELECT office_id, calendar_id, first_day, last_day, reason FROM booking_closure
-		WHERE ente_id = $1 AND last_day >= $2 ORDER BY first_day, id LIMIT 500`, ente, from.String())
+	return listClosures(ctx, q, `WHERE ente_id = $1 AND last_day >= $2 ORDER BY first_day, id LIMIT 500`, ente, from.String())
+}
+
+// closures returns the office's closures that touch [first, last].
+func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, first, last calendar.Date) ([]Closure, error) {
+	return listClosures(ctx, q, `WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
+		ente, office, first.String(), last.String())
+}
+
+func listClosures(ctx context.Context, q db.Querier, where string, args ...any) ([]Closure, error) {
+	rows, err := q.QueryContext(ctx, `SELECT office_id, calendar_id, first_day, last_day, reason FROM booking_closure `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: closures: %w", err)
 	}
@@ -304,35 +313,6 @@ func Closures(ctx context.Context, q db.Querier, ente tenant.ID, from calendar.D
 			return nil, fmt.Errorf("booking: closures: %w", err)
 		}
 		c.Calendar = CalendarID(cal.Int64)
-		if c.First, err = calendar.ParseDate(f); err == nil {
-			c.Last, err = calendar.ParseDate(l)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("booking: closures: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// closures returns the office's closures that touch [first, last].
-func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, first, last calendar.Date) ([]Closure, error) {
-	rows, err := q.QueryContext(ctx, `SELECT calendar_id, first_day, last_day, reason FROM booking_closure
-		WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
-		ente, office, first.String(), last.String())
-	if err != nil {
-		return nil, fmt.Errorf("booking: closures: %w", err)
-	}
-	defer rows.Close()
-	var out []Closure
-	for rows.Next() {
-		var c Closure
-		var cal sql.NullInt64
-		var f, l string
-		if err := rows.Scan(&cal, &f, &l, &c.Reason); err != nil {
-			return nil, fmt.Errorf("booking: closures: %w", err)
-		}
-		c.Office, c.Calendar = office, CalendarID(cal.Int64)
 		if c.First, err = calendar.ParseDate(f); err == nil {
 			c.Last, err = calendar.ParseDate(l)
 		}
