@@ -2,17 +2,16 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/demo"
-	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/sim/spididp"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -44,33 +43,14 @@ func TestDeskJourney(t *testing.T) {
 		WHERE ente_id = $3 AND code = $4`, noon, noon.Add(30*time.Minute), e.ID, code); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	op := demo.Operators()[0]
-	ctx := s.tab(t)
+	operatorLogin(t, s, demo.Operators()[0])
+	var ctx context.Context
 	check := func(what string) {
 		t.Helper()
 		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
 			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", what, len(vs), formatViolations(vs))
 		}
 	}
-	s.open(t, ctx, "/operatori/accedi", 200)
-	do(t, ctx, "type the password",
-		chromedp.SendKeys(chromedp.CSS(`#username`), op.Username),
-		chromedp.SendKeys(chromedp.CSS(`#password`), op.Password),
-		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-	waitPath(t, ctx, "/operatori/accedi/codice")
-	totpCode, err := totp.GenerateCode(op.TOTPSecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	do(t, ctx, "type the code", chromedp.SendKeys(chromedp.CSS(`#code`), totpCode), chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)))
-	waitPath(t, ctx, "/ufficio")
 
 	// Tabs share the browser's cookies; each has tabTimeout, and axe
 	// takes seconds per page, so the operator's work spans a few.
@@ -117,15 +97,53 @@ func TestDeskJourney(t *testing.T) {
 	tick(t, ctx, `#doc_checked`)
 	tick(t, ctx, `#consent`)
 	submitWith(t, ctx, `main form button[type="submit"]`)
-	waitPath(t, ctx, "/sportello/pratiche/nuova")
 	if errs := eval[string](t, ctx, `(document.getElementById('errori') || {textContent: ''}).textContent`); errs != "" {
 		t.Fatalf("the filing was refused: %s", errs)
 	}
-	wantText(t, ctx, "main .alert-success h2", "avviata per "+who.Name)
-	check("filing done")
+	// In person, the operator fills in the citizen's form with them and
+	// sends it.
+	waitSuffix(t, ctx, "/dati-generali")
+	check("filing on behalf: general data")
+	do(t, ctx, "type the e-mail the person gives", chromedp.SendKeys(chromedp.CSS(`[name="email"]`), "cittadino@example.org"))
+	tick(t, ctx, `input[name="qualita"][value="diretto_interessato"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
+	waitSuffix(t, ctx, "/dati-servizio")
+	if eval[int](t, ctx, `document.querySelectorAll('[name="documenti[0].descrizione"]').length`) == 0 {
+		submitWith(t, ctx, `button[name="_action"][value="add:documenti"]`)
+	}
+	do(t, ctx, "describe the request",
+		chromedp.SendKeys(chromedp.CSS(`[name="documenti[0].descrizione"]`), "Permesso di costruire del vicino"),
+		chromedp.SendKeys(chromedp.CSS(`[name="motivazione"]`), "Devo verificare le distanze dal mio confine."))
+	tick(t, ctx, `input[name="modalita"][value="visione"]`)
+	tick(t, ctx, `input[name="dichiarazione"]`)
+	submitWith(t, ctx, `main form button[name="_action"][value="next"]:not(.visually-hidden)`)
+	if errs := eval[string](t, ctx, `(document.getElementById('form-errors') || {textContent: ''}).textContent`); errs != "" {
+		t.Fatalf("the service data were refused: %s", errs)
+	}
+	waitSuffix(t, ctx, "/riepilogo")
+	summary := eval[string](t, ctx, `location.pathname`)
+	ctx = s.tab(t)
+	s.open(t, ctx, summary, 200)
+	submitWith(t, ctx, `main form button[type="submit"]`)
+	waitMatch(t, ctx, `^/sportello/pratiche/[0-9]+$`)
+	filed := eval[string](t, ctx, `location.pathname`)
+	wantText(t, ctx, "main .alert-success", "Richiesta inviata e protocollata")
+	if eval[int](t, ctx, `document.querySelectorAll('a[href$="/ricevuta"]').length`) != 1 {
+		t.Error("the sent request's page has no receipt to print")
+	}
+	check("request sent at the desk")
+	// The citizen view, with its Documenti: the receipt, the card checked.
+	var citizenID int64
+	if err := s.DB.QueryRowContext(ctx0, `SELECT id FROM citizen WHERE ente_id = $1 AND fiscal_code = $2`, e.ID, who.FiscalCode).Scan(&citizenID); err != nil {
+		t.Fatal(err)
+	}
+	ctx = s.tab(t)
+	s.open(t, ctx, fmt.Sprintf("/sportello/cittadini/%d?motivo=desk", citizenID), 200)
+	wantText(t, ctx, "main", "CA•••••AA")
+	check("citizen view with its documents")
 
 	// The citizen logs in with SPID and finds the appointment, served, and
-	// the draft the desk started.
+	// the request the desk sent for them.
 	citizen := s.tab(t)
 	s.toTestIdP(t, citizen, string(axe))
 	do(t, citizen, "log in", chromedp.Click(chromedp.CSS(`#identita-0`)), chromedp.Click(chromedp.CSS(`button[name="action"][value="accedi"]`)))
@@ -139,7 +157,12 @@ func TestDeskJourney(t *testing.T) {
 		t.Errorf("Appuntamenti: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
 	}
 	s.open(t, citizen, "/area-personale/pratiche", 200)
-	if body := eval[string](t, citizen, `document.querySelector('main').textContent`); !strings.Contains(body, "Bozze da completare") || !strings.Contains(body, "Richiesta di accesso agli atti") {
-		t.Errorf("Pratiche lacks the draft filed at the desk:\n%s", body)
+	id := strings.TrimPrefix(filed, "/sportello/pratiche/")
+	if n := eval[int](t, citizen, `document.querySelectorAll('main a[href="/area-personale/pratiche/`+id+`"]').length`); n == 0 {
+		t.Errorf("Pratiche lacks the request sent at the desk:\n%s", eval[string](t, citizen, `document.querySelector('main').textContent`))
+	}
+	s.open(t, citizen, "/area-personale/pratiche/"+id, 200)
+	if body := eval[string](t, citizen, `document.querySelector('main').textContent`); !strings.Contains(body, "Numero di protocollo") {
+		t.Errorf("the request sent at the desk lacks its protocol number:\n%s", body)
 	}
 }

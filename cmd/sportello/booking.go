@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/catalog"
@@ -13,18 +15,21 @@ import (
 	"github.com/sportello/sportello/ui"
 )
 
-// bookingReminder writes the reminder of an appointment in Italian from the
-// locale files, naming the service from the ente's catalogue and the office.
-func bookingReminder() (booking.Compose, error) {
+// bookingMails writes, in Italian from the locale files, naming the service
+// from the ente's catalogue and the office, the reminder of an appointment
+// and the e-mail offering a freed slot to the next person on the waiting
+// list, whose link starts with baseURL (SPORTELLO_BASE_URL).
+func bookingMails(baseURL string) (booking.Compose, booking.OfferCompose, error) {
 	text, err := i18n.Load(ui.Locales, "locales")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	shipped, err := catalog.Shipped()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func(ctx context.Context, q db.Querier, a *booking.Appointment) (mail.Message, error) {
+	baseURL = strings.TrimRight(baseURL, "/")
+	compose := func(ctx context.Context, q db.Querier, a *booking.Appointment, token string) (mail.Message, error) {
 		e, err := tenant.Get(ctx, q, a.Ente)
 		if err != nil {
 			return mail.Message{}, err
@@ -43,9 +48,24 @@ func bookingReminder() (booking.Compose, error) {
 		}
 		rome := booking.Rome()
 		t := func(key string, args ...any) string { return text.T(i18n.IT, key, args...) }
-		return mail.Message{Ente: e.ID, To: a.Email, Kind: "booking-reminder", Ref: "appointment:" + a.Code,
-			Subject: t("mail.booking.reminder.subject", a.Code, e.Name),
-			Text: t("mail.booking.reminder.text", a.Name, title, a.Start.In(rome).Format("02/01/2006 15:04"), office.Name,
-				fmt.Sprintf("%s, %s %s", office.Street, office.PostalCode, office.City), a.Code, e.Name)}, nil
-	}, nil
+		if token == "" {
+			return mail.Message{Ente: e.ID, To: a.Email, Kind: "booking-reminder", Ref: "appointment:" + a.Code,
+				Subject: t("mail.booking.reminder.subject", a.Code, e.Name),
+				Text: t("mail.booking.reminder.text", a.Name, title, a.Start.In(rome).Format("02/01/2006 15:04"), office.Name,
+					fmt.Sprintf("%s, %s %s", office.Street, office.PostalCode, office.City), a.Code, e.Name)}, nil
+		}
+		// The link is the one web's bookingURL writes for the offer's page.
+		link := baseURL + "/prenota-appuntamento/" + url.PathEscape(a.Code) + "?t=" + url.QueryEscape(token)
+		return mail.Message{Ente: e.ID, To: a.Email, Kind: "booking-offer", Ref: "appointment:" + a.Code,
+			Subject: t("mail.booking.offer.subject", a.Code, e.Name),
+			Text: t("mail.booking.offer.text", a.Name, title, a.Start.In(rome).Format("02/01/2006 15:04"), office.Name,
+				fmt.Sprintf("%s, %s %s", office.Street, office.PostalCode, office.City), a.Code, link, e.Name)}, nil
+	}
+	reminder := func(ctx context.Context, q db.Querier, a *booking.Appointment) (mail.Message, error) {
+		return compose(ctx, q, a, "")
+	}
+	offer := func(ctx context.Context, q db.Querier, o *booking.Offer) (mail.Message, error) {
+		return compose(ctx, q, o.Appointment, o.Token)
+	}
+	return reminder, offer, nil
 }

@@ -37,7 +37,7 @@ func TestBookingReminder(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Name, a.Email = "Mario Rossi", "mario@example.org"
-	compose, err := bookingReminder()
+	compose, offer, err := bookingMails("https://comune.example.it/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,5 +52,14 @@ func TestBookingReminder(t *testing.T) {
 	}
 	if !strings.Contains(m.Subject, a.Code) || m.To != "mario@example.org" || m.Kind != "booking-reminder" {
 		t.Errorf("reminder %+v", m)
+	}
+	// The waiting list's offer links to the appointment's page.
+	m, err = offer(ctx, d, &booking.Offer{Appointment: a, Token: "tok+en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://comune.example.it/prenota-appuntamento/" + a.Code + "?t=tok%2Ben"
+	if !strings.Contains(m.Text, link) || m.Kind != "booking-offer" || !strings.Contains(m.Subject, "Si è liberato un posto") {
+		t.Errorf("offer lacks %q: %+v", link, m)
 	}
 }

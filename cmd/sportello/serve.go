@@ -98,12 +98,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	if sender != nil {
 		river.AddWorker(reg, mail.NewWorker(d, sender, log))
 		a.mail = true
-		reminder, err := bookingReminder()
+		reminder, offer, err := bookingMails(cfg.BaseURL)
 		if err != nil {
 			a.close()
 			return nil, err
 		}
-		periodic = append(periodic, booking.RemindJob(reg, d, func() *jobs.Jobs { return a.jobs }, reminder, time.Now))
+		periodic = append(periodic, booking.RemindJob(reg, d, func() *jobs.Jobs { return a.jobs }, reminder, offer, time.Now))
 	}
 	if cfg.PagoPA.Enabled() {
 		if err := payment.CheckItems(ctx, d); err != nil {

@@ -1,9 +1,11 @@
 package booking_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +15,9 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
+	"github.com/sportello/sportello/internal/mail"
 )
 
 func TestAvailability(t *testing.T) {
@@ -362,5 +366,112 @@ func TestHomeVisitTravel(t *testing.T) {
 	// no matter: travel may run past closing.
 	if diff := cmp.Diff([]string{"10:00", "10:30", "11:00", "11:30", "12:00"}, starts(days, d)); diff != "" {
 		t.Errorf("home visits on %d (-want +got):\n%s", home.ID, diff)
+	}
+}
+
+// TestWaitlistOfferPassesOn: a freed 9:00 is offered to Giulia, who lets
+// the offer lapse; the job passes it on to Luca, next in the list, by
+// e-mail, and closes Giulia's entry. Running it again changes nothing;
+// when Luca's offer lapses too and nobody else waits, the time is free.
+func TestWaitlistOfferPassesOn(t *testing.T) {
+	f := setup(t)
+	s := f.ala
+	d := calendar.D(2026, 3, 5)
+	a := f.book(t, s, "carta-identita", booking.Desk, at(d, 9, 0), t0)
+	join := func(name, email string) *booking.Wait {
+		w := &booking.Wait{Office: s.office.ID, Service: "carta-identita", Channel: booking.Desk, First: calendar.D(2026, 3, 2),
+			Last: calendar.D(2026, 3, 6), Name: name, Email: email}
+		if err := booking.JoinWaitlist(ctx, f.d, s.ente, w, t0); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	giulia, luca := join("Giulia Bianchi", "giulia@example.org"), join("Luca Neri", "luca@example.org")
+	// Avio's list for the same service is another ente's: never offered.
+	other := &booking.Wait{Office: f.avio.office.ID, Service: "carta-identita", Channel: booking.Desk, First: calendar.D(2026, 3, 2),
+		Last: calendar.D(2026, 3, 6), Name: "Altro Ente", Email: "altro@example.org"}
+	if err := booking.JoinWaitlist(ctx, f.d, f.avio.ente, other, t0); err != nil {
+		t.Fatal(err)
+	}
+	var first *booking.Offer
+	err := f.d.InTx(ctx, func(tx *sql.Tx) error {
+		freed, err := booking.Cancel(ctx, tx, s.ente, a.ID, true, t0)
+		if err != nil {
+			return err
+		}
+		first, err = booking.OfferFreed(ctx, tx, s.ente, freed, t0)
+		return err
+	})
+	if err != nil || first == nil || first.Wait.ID != giulia.ID {
+		t.Fatalf("first offer %+v, %v; want Giulia's", first, err)
+	}
+	var offered []string
+	compose := func(_ context.Context, _ db.Querier, o *booking.Offer) (mail.Message, error) {
+		offered = append(offered, o.Appointment.Name)
+		return mail.Message{Ente: o.Appointment.Ente, To: o.Appointment.Email, Subject: "Posto libero", Text: o.Token,
+			Kind: "booking-offer"}, nil
+	}
+	states := func() []string {
+		var out []string
+		for _, w := range []*booking.Wait{giulia, luca, other} {
+			var st string
+			if err := f.d.QueryRowContext(ctx, `SELECT state FROM booking_waitlist WHERE id = $1`, w.ID).Scan(&st); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, w.Name+": "+st)
+		}
+		return out
+	}
+	// Before the offer lapses, nothing moves.
+	if n, err := booking.PassOn(ctx, f.d, f.jobsClient(t), compose, t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("pass on before the lapse: %d, %v", n, err)
+	}
+	lapsed := first.Appointment.HeldUntil.Add(time.Minute)
+	for range 2 {
+		if n, err := booking.PassOn(ctx, f.d, f.jobsClient(t), compose, lapsed); err != nil || n > 1 {
+			t.Fatalf("pass on: %d, %v", n, err)
+		}
+	}
+	if diff := cmp.Diff([]string{"Luca Neri"}, offered); diff != "" {
+		t.Errorf("offers mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Giulia Bianchi: withdrawn", "Luca Neri: offered", "Altro Ente: waiting"}, states()); diff != "" {
+		t.Errorf("waitlist mismatch (-want +got):\n%s", diff)
+	}
+	msgs, err := mail.List(ctx, f.d, s.ente, mail.Filter{})
+	if err != nil || len(msgs) != 1 || msgs[0].To != "luca@example.org" {
+		t.Errorf("outbox %+v, %v", msgs, err)
+	}
+	// 9:00 is Luca's while his offer holds: nobody else is offered it.
+	days, err := booking.Availability(ctx, f.d, s.ente, f.hol, booking.Query{Office: s.office, Service: "carta-identita", From: d, Days: 1}, lapsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(starts(days, d), "09:00") {
+		t.Errorf("9:00 is offered to the public while held for Luca: %v", starts(days, d))
+	}
+	// Luca lets it lapse too: nobody is left, the time is free again.
+	var lucas booking.ID
+	if err := f.d.QueryRowContext(ctx, `SELECT id FROM booking_appointment WHERE ente_id = $1 AND waitlist_id = $2`,
+		s.ente, luca.ID).Scan(&lucas); err != nil {
+		t.Fatal(err)
+	}
+	held, err := booking.Get(ctx, f.d, s.ente, lucas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := held.HeldUntil.Add(time.Minute)
+	if n, err := booking.PassOn(ctx, f.d, f.jobsClient(t), compose, later); err != nil || n != 0 {
+		t.Errorf("pass on with nobody left: %d, %v", n, err)
+	}
+	if diff := cmp.Diff([]string{"Giulia Bianchi: withdrawn", "Luca Neri: withdrawn", "Altro Ente: waiting"}, states()); diff != "" {
+		t.Errorf("waitlist mismatch (-want +got):\n%s", diff)
+	}
+	days, err = booking.Availability(ctx, f.d, s.ente, f.hol, booking.Query{Office: s.office, Service: "carta-identita", From: d, Days: 1}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(starts(days, d), "09:00") {
+		t.Errorf("9:00 is not free after the last offer lapsed: %v", starts(days, d))
 	}
 }

@@ -82,6 +82,11 @@ func CreateCalendar(ctx context.Context, q db.Querier, c *Calendar) error {
 	if err != nil {
 		return fmt.Errorf("booking: create calendar: %w", err)
 	}
+	return insertServicesAndHours(ctx, q, c)
+}
+
+// insertServicesAndHours stores a calendar's services and hours.
+func insertServicesAndHours(ctx context.Context, q db.Querier, c *Calendar) error {
 	for _, s := range slices.Sorted(mapKeys(c.Services)) {
 		if _, err := q.ExecContext(ctx, `INSERT INTO booking_calendar_service (ente_id, calendar_id, service,
 			duration_minutes) VALUES ($1, $2, $3, $4)`, c.Ente, c.ID, s, c.Services[s]); err != nil {
@@ -95,6 +100,36 @@ func CreateCalendar(ctx context.Context, q db.Querier, c *Calendar) error {
 		}
 	}
 	return nil
+}
+
+// UpdateCalendar stores an administrator's changes to a calendar: its
+// settings, services and hours are replaced. Appointments already booked
+// keep their time; the changes apply to what is offered from now on.
+// Another ente's calendar is NotFound. Call it in a transaction.
+func UpdateCalendar(ctx context.Context, q db.Querier, c *Calendar) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+	}
+	res, err := q.ExecContext(ctx, `UPDATE booking_calendar SET office_id = $3, name = $4, channel = $5, seats = $6,
+		step_minutes = $7, window_days = $8, notice_minutes = $9, change_minutes = $10, travel_minutes = $11, active = $12
+		WHERE ente_id = $1 AND id = $2`, c.Ente, c.ID, c.Office, strings.TrimSpace(c.Name), string(c.Channel), c.Seats,
+		c.Step, c.WindowDays, c.NoticeMinutes, c.ChangeMinutes, c.TravelMinutes, c.Active)
+	if db.IsForeignKeyViolation(err) {
+		return apperr.Errorf(apperr.Invalid, "booking: update calendar %d: office %d is not of ente %d", c.ID, c.Office, c.Ente)
+	}
+	if err != nil {
+		return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return &apperr.Error{Kind: apperr.NotFound, Public: "Calendario non trovato.",
+			Err: fmt.Errorf("booking: update calendar %d: not of ente %d", c.ID, c.Ente)}
+	}
+	for _, table := range []string{"booking_calendar_service", "booking_hours"} {
+		if _, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE ente_id = $1 AND calendar_id = $2`, c.Ente, c.ID); err != nil {
+			return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+		}
+	}
+	return insertServicesAndHours(ctx, q, c)
 }
 
 func mapKeys(m map[string]int) func(func(string) bool) {
@@ -112,18 +147,21 @@ type CalendarFilter struct {
 	Office  int64
 	Service string
 	Channel Channel
+	// Inactive includes the calendars switched off, for the
+	// administrators' pages.
+	Inactive bool
 }
 
-// Calendars returns the ente's active calendars matching f, in id order,
-// with their services and hours.
+// Calendars returns the ente's active calendars matching f (inactive ones
+// too when f says so), in id order, with their services and hours.
 func Calendars(ctx context.Context, q db.Querier, ente tenant.ID, f CalendarFilter) ([]*Calendar, error) {
 	query := `SELECT id, office_id, name, channel, seats, step_minutes, window_days, notice_minutes,
 		change_minutes, travel_minutes, active FROM booking_calendar c
-		WHERE ente_id = $1 AND active AND ($2 = 0 OR office_id = $2) AND ($3 = '' OR channel = $3)
+		WHERE ente_id = $1 AND (active OR $5) AND ($2 = 0 OR office_id = $2) AND ($3 = '' OR channel = $3)
 		AND ($4 = '' OR EXISTS (SELECT 1 FROM booking_calendar_service s
 			WHERE s.ente_id = c.ente_id AND s.calendar_id = c.id AND s.service = $4))
 		ORDER BY id`
-	rows, err := q.QueryContext(ctx, query, ente, f.Office, string(f.Channel), f.Service)
+	rows, err := q.QueryContext(ctx, query, ente, f.Office, string(f.Channel), f.Service, f.Inactive)
 	if err != nil {
 		return nil, fmt.Errorf("booking: calendars: %w", err)
 	}
@@ -200,9 +238,10 @@ func loadHours(ctx context.Context, q db.Querier, ente tenant.ID, byID map[Calen
 	return rows.Err()
 }
 
-// GetCalendar returns one calendar of the ente; another ente's is NotFound.
+// GetCalendar returns one calendar of the ente, active or not; another
+// ente's is NotFound.
 func GetCalendar(ctx context.Context, q db.Querier, ente tenant.ID, id CalendarID) (*Calendar, error) {
-	cs, err := Calendars(ctx, q, ente, CalendarFilter{})
+	cs, err := Calendars(ctx, q, ente, CalendarFilter{Inactive: true})
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +286,20 @@ func AddClosure(ctx context.Context, q db.Querier, ente tenant.ID, c Closure) er
 	return nil
 }
 
+// Closures returns the ente's closures that end on from or later, by
+// first day: those the administrators' page lists.
+func Closures(ctx context.Context, q db.Querier, ente tenant.ID, from calendar.Date) ([]Closure, error) {
+	return listClosures(ctx, q, `WHERE ente_id = $1 AND last_day >= $2 ORDER BY first_day, id LIMIT 500`, ente, from.String())
+}
+
 // closures returns the office's closures that touch [first, last].
 func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, first, last calendar.Date) ([]Closure, error) {
-	rows, err := q.QueryContext(ctx, `SELECT calendar_id, first_day, last_day, reason FROM booking_closure
-		WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
+	return listClosures(ctx, q, `WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
 		ente, office, first.String(), last.String())
+}
+
+func listClosures(ctx context.Context, q db.Querier, where string, args ...any) ([]Closure, error) {
+	rows, err := q.QueryContext(ctx, `SELECT office_id, calendar_id, first_day, last_day, reason FROM booking_closure `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: closures: %w", err)
 	}
@@ -261,10 +309,10 @@ func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, f
 		var c Closure
 		var cal sql.NullInt64
 		var f, l string
-		if err := rows.Scan(&cal, &f, &l, &c.Reason); err != nil {
+		if err := rows.Scan(&c.Office, &cal, &f, &l, &c.Reason); err != nil {
 			return nil, fmt.Errorf("booking: closures: %w", err)
 		}
-		c.Office, c.Calendar = office, CalendarID(cal.Int64)
+		c.Calendar = CalendarID(cal.Int64)
 		if c.First, err = calendar.ParseDate(f); err == nil {
 			c.Last, err = calendar.ParseDate(l)
 		}

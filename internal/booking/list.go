@@ -103,3 +103,16 @@ func SetOutcome(ctx context.Context, tx db.Querier, ente tenant.ID, id ID, to St
 	a.State, a.UpdatedAt = to, ts(now)
 	return a, nil
 }
+
+// ForDays returns an office's appointments of days days from first
+// (confirmed or later, cancelled ones too), in order of time: what the
+// office's clerks see of the days ahead.
+func ForDays(ctx context.Context, q db.Querier, ente tenant.ID, office int64, first calendar.Date, days int) ([]*Appointment, error) {
+	out, err := list(ctx, q, `WHERE ente_id = $1 AND office_id = $2 AND starts_at >= $3 AND starts_at < $4
+		AND state NOT IN ('held', 'expired') ORDER BY starts_at, id`,
+		ente, office, ts(first.In(rome)), ts(first.AddDays(days).In(rome)))
+	if err != nil {
+		return nil, fmt.Errorf("booking: office %d days %v+%d: %w", office, first, days, err)
+	}
+	return out, nil
+}

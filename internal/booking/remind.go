@@ -92,11 +92,16 @@ type remindWorker struct {
 	db      *db.DB
 	jobs    func() *jobs.Jobs
 	compose Compose
+	offer   OfferCompose
 	now     func() time.Time
 }
 
 func (w *remindWorker) Work(ctx context.Context, _ *river.Job[RemindArgs]) error {
 	now := w.now()
+	// Lapsed offers first: the sweep would expire their holds too.
+	if _, err := PassOn(ctx, w.db, w.jobs(), w.offer, now); err != nil {
+		return err
+	}
 	if _, err := Sweep(ctx, w.db, now); err != nil {
 		return err
 	}
@@ -105,10 +110,12 @@ func (w *remindWorker) Work(ctx context.Context, _ *river.Job[RemindArgs]) error
 }
 
 // RemindJob adds the reminder worker to reg and returns its schedule, every
-// ten minutes, for jobs.Options.Periodic. j is a function because the Jobs
-// value is built from the registry this call fills.
-func RemindJob(reg *river.Workers, d *db.DB, j func() *jobs.Jobs, c Compose, now func() time.Time) *river.PeriodicJob {
-	river.AddWorker(reg, &remindWorker{db: d, jobs: j, compose: c, now: now})
+// ten minutes, for jobs.Options.Periodic: it passes lapsed waiting-list
+// offers on (composed by o), sweeps lapsed holds and sends reminders
+// (composed by c). j is a function because the Jobs value is built from
+// the registry this call fills.
+func RemindJob(reg *river.Workers, d *db.DB, j func() *jobs.Jobs, c Compose, o OfferCompose, now func() time.Time) *river.PeriodicJob {
+	river.AddWorker(reg, &remindWorker{db: d, jobs: j, compose: c, offer: o, now: now})
 	return river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 		func() (river.JobArgs, *river.InsertOpts) { return RemindArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})

@@ -11,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
+	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/mail"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -134,4 +135,88 @@ func markBooked(ctx context.Context, tx *sql.Tx, ente tenant.ID, wait int64) err
 		return fmt.Errorf("booking: waitlist %d: %w", wait, err)
 	}
 	return nil
+}
+
+// OfferCompose writes the e-mail that offers a freed slot to the person
+// next on the waiting list, with the link to confirm it; main builds it
+// from the locale files, which this package does not read.
+type OfferCompose func(ctx context.Context, q db.Querier, o *Offer) (mail.Message, error)
+
+// PassOn passes on every offer that lapsed: the person it was held for did
+// not confirm it in time, so their entry closes (withdrawn: they were
+// told until when it was held) and the same slot is offered to the next
+// person waiting for it, by e-mail. Each offer moves in its own
+// transaction, guarded by its state, so two instances running this
+// together pass it on once. It returns how many new offers it made.
+func PassOn(ctx context.Context, d *db.DB, j *jobs.Jobs, compose OfferCompose, now time.Time) (int, error) {
+	rows, err := d.QueryContext(ctx, `SELECT w.ente_id, w.id, w.appointment_id FROM booking_waitlist w
+		JOIN booking_appointment a ON a.ente_id = w.ente_id AND a.id = w.appointment_id
+		WHERE w.state = 'offered' AND (a.state = 'expired' OR (a.state = 'held' AND a.held_until <= $1))
+		ORDER BY w.id LIMIT 1000`, ts(now))
+	if err != nil {
+		return 0, fmt.Errorf("booking: pass on offers: %w", err)
+	}
+	type lapsed struct {
+		ente tenant.ID
+		wait int64
+		appt ID
+	}
+	var due []lapsed
+	for rows.Next() {
+		var l lapsed
+		if err := rows.Scan(&l.ente, &l.wait, &l.appt); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("booking: pass on offers: %w", err)
+		}
+		due = append(due, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("booking: pass on offers: %w", err)
+	}
+	n := 0
+	for _, l := range due {
+		err := d.InTx(ctx, func(tx *sql.Tx) error {
+			offer, err := passOn(ctx, tx, l.ente, l.wait, l.appt, now)
+			if err != nil || offer == nil {
+				return err
+			}
+			n++
+			if compose == nil || j == nil || offer.Appointment.Email == "" {
+				return nil
+			}
+			m, err := compose(ctx, tx, offer)
+			if err != nil {
+				return err
+			}
+			_, err = mail.Queue(ctx, tx, j, m, now)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("booking: pass on waitlist %d: %w", l.wait, err)
+		}
+	}
+	return n, nil
+}
+
+// passOn closes the lapsed offer of wait and offers its slot to the next
+// person; nil when another instance did it, or nobody else waits.
+func passOn(ctx context.Context, tx *sql.Tx, ente tenant.ID, wait int64, appt ID, now time.Time) (*Offer, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE booking_waitlist SET state = 'withdrawn'
+		WHERE ente_id = $1 AND id = $2 AND state = 'offered'`, ente, wait)
+	if err != nil {
+		return nil, err
+	}
+	if c, err := res.RowsAffected(); err != nil || c == 0 {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE booking_appointment SET state = 'expired', held_until = NULL, updated_at = $3
+		WHERE ente_id = $1 AND id = $2 AND state = 'held'`, ente, appt, ts(now)); err != nil {
+		return nil, err
+	}
+	freed, err := Get(ctx, tx, ente, appt)
+	if err != nil {
+		return nil, err
+	}
+	return OfferFreed(ctx, tx, ente, freed, now)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
@@ -37,7 +36,7 @@ type Filing struct {
 // the draft. At the desk and at home a checked document is required; by
 // phone none can be; consent always.
 func RecordFiling(ctx context.Context, tx *sql.Tx, ente tenant.ID, f *Filing) error {
-	f.DocNumber = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(f.DocNumber), " ", ""))
+	f.DocNumber = identity.NormalizeDocumentNumber(f.DocNumber)
 	switch {
 	case !f.Consent:
 		return apperr.Errorf(apperr.Invalid, "desk: filing: no consent")
@@ -79,4 +78,39 @@ func FilingOf(ctx context.Context, q db.Querier, ente tenant.ID, pratica int64) 
 	}
 	f.DocType, f.CreatedAt = identity.DocumentType(doc), f.CreatedAt.UTC()
 	return f, nil
+}
+
+// SendableBy reports whether op may fill in and send the filed draft for
+// the citizen at now: op filed it, identified the citizen in person (at
+// the desk or at home, with a document checked), and it is still the day
+// of the identification. By phone, or on a later day, the draft is the
+// citizen's to check and send.
+func (f *Filing) SendableBy(op identity.OperatorID, now time.Time) bool {
+	return f.Operator == op && (f.Mode == "desk" || f.Mode == "home") &&
+		calendarDay(f.CreatedAt) == calendarDay(now)
+}
+
+// calendarDay is t's day in Rome, as the desk counts days.
+func calendarDay(t time.Time) string { return t.In(rome).Format(time.DateOnly) }
+
+// FilingsOf returns the filings on behalf of a citizen, newest first, at
+// most limit: the identity documents the desk checked for them.
+func FilingsOf(ctx context.Context, q db.Querier, ente tenant.ID, citizen identity.CitizenID, limit int) ([]*Filing, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, pratica_id, operator_id, mode, doc_type, doc_number, consent, created_at
+		FROM desk_filing WHERE ente_id = $1 AND citizen_id = $2 ORDER BY id DESC LIMIT $3`, ente, citizen, limit)
+	if err != nil {
+		return nil, fmt.Errorf("desk: filings of citizen %d: %w", citizen, err)
+	}
+	defer rows.Close()
+	var out []*Filing
+	for rows.Next() {
+		f := &Filing{Citizen: citizen}
+		var doc string
+		if err := rows.Scan(&f.ID, &f.Pratica, &f.Operator, &f.Mode, &doc, &f.DocNumber, &f.Consent, &f.CreatedAt); err != nil {
+			return nil, fmt.Errorf("desk: filings of citizen %d: %w", citizen, err)
+		}
+		f.DocType, f.CreatedAt = identity.DocumentType(doc), f.CreatedAt.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }

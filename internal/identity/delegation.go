@@ -31,9 +31,12 @@ type Delegation struct {
 	ValidUntil calendar.Date
 	// CreatedBy is the delegator online, or the operator at the desk.
 	CreatedBy Subject
-	// DocumentType is the document the operator checked at the desk; the
-	// number is checked (ValidateDocumentNumber) and never stored.
+	// DocumentType and DocumentNumber are the document the operator
+	// checked at the desk, recorded so that the identification can be
+	// traced (no copy is kept); the number is personal data, shown only
+	// masked (MaskDocumentNumber) to the ente's operators.
 	DocumentType    DocumentType
+	DocumentNumber  string
 	DocumentChecked bool
 	RevokedAt       time.Time
 	CreatedAt       time.Time
@@ -62,9 +65,10 @@ type DelegationInput struct {
 	Services           []string
 	ValidUntil         calendar.Date
 	CreatedBy          Subject
-	// DocumentType and DocumentChecked are required when an operator
-	// records the delegation at the desk, and refused online.
+	// DocumentType, DocumentNumber and DocumentChecked are required when
+	// an operator records the delegation at the desk, and refused online.
 	DocumentType    DocumentType
+	DocumentNumber  string
 	DocumentChecked bool
 }
 
@@ -86,10 +90,11 @@ func CreateDelegation(ctx context.Context, q db.Querier, ente tenant.ID, in Dele
 	d.CreatedAt = ts(now)
 	byCitizen, byOperator, _ := d.CreatedBy.columns()
 	const insert = `INSERT INTO delegation (ente_id, delegator_id, delegate_fiscal_code, delegate_name, all_services,
-		valid_until, created_by_citizen, created_by_operator, document_type, document_checked, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
+		valid_until, created_by_citizen, created_by_operator, document_type, document_number, document_checked, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 	err = q.QueryRowContext(ctx, insert, ente, d.Delegator, d.DelegateFiscalCode, d.DelegateName, len(d.Services) == 0,
-		d.ValidUntil.String(), byCitizen, byOperator, string(d.DocumentType), d.DocumentChecked, d.CreatedAt).Scan(&d.ID)
+		d.ValidUntil.String(), byCitizen, byOperator, string(d.DocumentType), d.DocumentNumber, d.DocumentChecked,
+		d.CreatedAt).Scan(&d.ID)
 	if db.IsForeignKeyViolation(err) {
 		return nil, apperr.Errorf(apperr.NotFound, "create delegation: no such citizen or operator")
 	}
@@ -139,17 +144,20 @@ func newDelegation(ctx context.Context, q db.Querier, ente tenant.ID, in Delegat
 		if CitizenID(in.CreatedBy.ID) != in.Delegator {
 			return nil, apperr.Errorf(apperr.Forbidden, "only the delegator may delegate online")
 		}
-		if in.DocumentType != "" || in.DocumentChecked {
+		if in.DocumentType != "" || in.DocumentNumber != "" || in.DocumentChecked {
 			return nil, apperr.Errorf(apperr.Invalid, "a document is checked only at the desk")
 		}
 	case SubjectOperator:
 		if !in.DocumentType.Valid() {
 			return nil, apperr.Errorf(apperr.Invalid, "document type %q: not an accepted document", in.DocumentType)
 		}
+		if err := ValidateDocumentNumber(in.DocumentType, in.DocumentNumber); err != nil {
+			return nil, err
+		}
 		if !in.DocumentChecked {
 			return nil, apperr.Errorf(apperr.Invalid, "the operator must check the delegate's document")
 		}
-		d.DocumentType, d.DocumentChecked = in.DocumentType, true
+		d.DocumentType, d.DocumentNumber, d.DocumentChecked = in.DocumentType, NormalizeDocumentNumber(in.DocumentNumber), true
 	default:
 		return nil, apperr.Errorf(apperr.Invalid, "created by: unknown subject kind %q", in.CreatedBy.Kind)
 	}
@@ -195,7 +203,8 @@ func romeToday(now time.Time) (calendar.Date, error) {
 }
 
 const selectDelegation = `SELECT id, ente_id, delegator_id, delegate_fiscal_code, delegate_name, valid_until,
-	created_by_citizen, created_by_operator, document_type, document_checked, created_at, revoked_at FROM delegation`
+	created_by_citizen, created_by_operator, document_type, document_number, document_checked, created_at, revoked_at
+	FROM delegation`
 
 func scanDelegation(s scanner) (*Delegation, error) {
 	d := &Delegation{}
@@ -203,7 +212,7 @@ func scanDelegation(s scanner) (*Delegation, error) {
 	var byCitizen, byOperator sql.NullInt64
 	var revoked sql.NullTime
 	err := s.Scan(&d.ID, &d.Ente, &d.Delegator, &d.DelegateFiscalCode, &d.DelegateName, &until, &byCitizen,
-		&byOperator, &doc, &d.DocumentChecked, &d.CreatedAt, &revoked)
+		&byOperator, &doc, &d.DocumentNumber, &d.DocumentChecked, &d.CreatedAt, &revoked)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func TestCreateDelegation(t *testing.T) {
 	atDesk := func(mod func(*identity.DelegationInput)) identity.DelegationInput {
 		return online(func(in *identity.DelegationInput) {
 			in.CreatedBy, in.DocumentType, in.DocumentChecked = identity.OperatorSubject(desk.ID), identity.DocCIE, true
+			in.DocumentNumber = " ca 12345 ab"
 			in.Services = nil
 			if mod != nil {
 				mod(in)
@@ -56,11 +57,15 @@ func TestCreateDelegation(t *testing.T) {
 			name: "at the desk, every service, until today",
 			in:   atDesk(func(in *identity.DelegationInput) { in.ValidUntil = today }),
 			want: &identity.Delegation{Ente: f.ente, Delegator: mario.ID, DelegateFiscalCode: cfLuigi, DelegateName: "Luigi Verdi",
-				ValidUntil: today, CreatedBy: identity.OperatorSubject(desk.ID), DocumentType: identity.DocCIE, DocumentChecked: true, CreatedAt: t0},
+				ValidUntil: today, CreatedBy: identity.OperatorSubject(desk.ID), DocumentType: identity.DocCIE, DocumentNumber: "CA12345AB",
+				DocumentChecked: true, CreatedAt: t0},
 		},
 		{name: "online by someone else", in: online(func(in *identity.DelegationInput) { in.CreatedBy = identity.CitizenSubject(giulia.ID) }), kind: apperr.Forbidden},
 		{name: "online with a document", in: online(func(in *identity.DelegationInput) { in.DocumentType = identity.DocPassport }), kind: apperr.Invalid},
 		{name: "at the desk, document not checked", in: atDesk(func(in *identity.DelegationInput) { in.DocumentChecked = false }), kind: apperr.Invalid},
+		{name: "at the desk, no document number", in: atDesk(func(in *identity.DelegationInput) { in.DocumentNumber = "" }), kind: apperr.Invalid},
+		{name: "at the desk, a number of the wrong shape", in: atDesk(func(in *identity.DelegationInput) { in.DocumentNumber = "12345" }), kind: apperr.Invalid},
+		{name: "online with a document number", in: online(func(in *identity.DelegationInput) { in.DocumentNumber = "CA12345AB" }), kind: apperr.Invalid},
 		{name: "at the desk, unknown document", in: atDesk(func(in *identity.DelegationInput) { in.DocumentType = "tessera" }), kind: apperr.Invalid},
 		{name: "to oneself", in: online(func(in *identity.DelegationInput) { in.DelegateFiscalCode = cfMario }), kind: apperr.Invalid},
 		{name: "invalid codice fiscale", in: online(func(in *identity.DelegationInput) { in.DelegateFiscalCode = "VRDLGU70C12L378X" }), kind: apperr.Invalid},

@@ -125,7 +125,7 @@ func (t DocumentType) Valid() bool {
 // copied"). Shapes: CIE CA00000AA; paper identity card AA1234567; passport
 // 6–9 letters and digits (foreign ones vary); licence 10 letters and digits.
 func ValidateDocumentNumber(t DocumentType, number string) error {
-	n := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(number), " ", ""))
+	n := NormalizeDocumentNumber(number)
 	var ok bool
 	switch t {
 	case DocCIE:
@@ -175,4 +175,22 @@ func alnum(s string) bool {
 		}
 	}
 	return true
+}
+
+// NormalizeDocumentNumber is a document number as it is stored: upper
+// case, without spaces, however the operator typed it.
+func NormalizeDocumentNumber(number string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(number), " ", ""))
+}
+
+// MaskDocumentNumber shows a stored document number the way lists show
+// it: its first two and last two characters, so that the operator can
+// match it against the document in front of them without the list
+// disclosing it (e.g. CA•••••AB).
+func MaskDocumentNumber(number string) string {
+	r := []rune(number)
+	if len(r) < 6 {
+		return strings.Repeat("•", len(r))
+	}
+	return string(r[:2]) + strings.Repeat("•", len(r)-4) + string(r[len(r)-2:])
 }

@@ -167,3 +167,18 @@ func FuzzParsePHC(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskDocumentNumber(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"CA12345AB", "CA•••••AB"},
+		{"YA1234567", "YA•••••67"},
+		{"U1234567AB", "U1••••••AB"},
+		{"AB12", "••••"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := MaskDocumentNumber(tc.in); got != tc.want {
+			t.Errorf("MaskDocumentNumber(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

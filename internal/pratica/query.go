@@ -344,3 +344,39 @@ func (c Cursor) decode() (due string, id ID, err error) {
 	}
 	return d, ID(v), nil
 }
+
+// Document is one of the documents the ente gave a citizen about a pratica
+// they hold: a receipt or an outcome, for the desk's view of the citizen.
+type Document struct {
+	Pratica    ID
+	Title      string
+	Attachment Attachment
+}
+
+// DocumentsOf returns the receipts and outcomes of the pratiche a citizen
+// holds, newest first, at most limit.
+func DocumentsOf(ctx context.Context, q db.Querier, ente tenant.ID, citizen identity.CitizenID, limit int) ([]Document, error) {
+	rows, err := q.QueryContext(ctx, `SELECT p.id, p.title, a.id, a.field, a.name, a.mime, a.size, a.sha256, a.kind,
+		a.message_id, a.created_at FROM pratica p
+		JOIN pratica_attachment a ON a.ente_id = p.ente_id AND a.pratica_id = p.id
+		WHERE p.ente_id = $1 AND p.citizen_id = $2 AND a.kind IN ('receipt', 'outcome')
+		ORDER BY a.id DESC LIMIT `+strconv.Itoa(pageSize(limit, 100)), ente, citizen)
+	if err != nil {
+		return nil, fmt.Errorf("pratica: documents of citizen %d: %w", citizen, err)
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		var d Document
+		var kind string
+		var msg sql.NullInt64
+		a := &d.Attachment
+		if err := rows.Scan(&d.Pratica, &d.Title, &a.ID, &a.Field, &a.Name, &a.MIME, &a.Size, &a.SHA256, &kind, &msg,
+			&a.CreatedAt); err != nil {
+			return nil, fmt.Errorf("pratica: documents of citizen %d: %w", citizen, err)
+		}
+		a.Kind, a.Message, a.CreatedAt = AttachmentKind(kind), msg.Int64, a.CreatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/booking"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/db"
+	"github.com/sportello/sportello/internal/desk"
 	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/pratica"
@@ -53,6 +56,7 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 	draft := "/area-personale/pratiche/" + strconv.FormatInt(int64(f.draft), 10)
 	victimSession := "/amministrazione-ente/sessioni/" + strconv.FormatInt(int64(f.victimSession), 10) + "/termina"
 	boPage, boDoc := officeAccessPaths(f)
+	deskDraft := "/sportello/pratiche/" + strconv.FormatInt(int64(f.deskDraft), 10)
 	all := "AAAAAAAAA"
 	return map[string]accessCase{
 		"GET /healthz":     {path: "/healthz", want: all},
@@ -147,20 +151,28 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"POST /ufficio/sicurezza/webauthn/fine":         {path: "/ufficio/sicurezza/webauthn/fine", form: url.Values{"name": {"x"}}, want: "LLLLAAAAL"},
 		"POST /ufficio/sicurezza/webauthn/{id}/rimuovi": {path: "/ufficio/sicurezza/webauthn/999999/rimuovi", want: "LLLLNNNNL"},
 
-		"GET /ufficio":                                        {path: "/ufficio", want: "LLLLAAAAL"},
-		"GET /sportello/deleghe":                              {path: "/sportello/deleghe", want: "LLLLAFFAL"},
-		"GET /sportello":                                      {path: "/sportello", want: "LLLLAFFFL"},
-		"GET /sportello/domicilio":                            {path: "/sportello/domicilio", want: "LLLLAFFFL"},
-		"POST /sportello/accoglienza":                         {path: "/sportello/accoglienza", form: url.Values{"label": {"Prova"}}, want: "LLLLAFFFL"},
-		"POST /sportello/chiama":                              {path: "/sportello/chiama", want: "LLLLAFFFL"},
-		"POST /sportello/esito/{id}":                          {path: "/sportello/esito/999999", form: url.Values{"esito": {"served"}}, want: "LLLLAFFFL"},
-		"GET /sportello/contatti":                             {path: "/sportello/contatti", want: "LLLLAFFFL"},
-		"POST /sportello/contatti":                            {path: "/sportello/contatti", form: url.Values{"kind": {"other"}}, want: "LLLLAFFFL"},
-		"GET /sportello/statistiche":                          {path: "/sportello/statistiche", want: "LLLLAFFFL"},
-		"GET /sportello/cittadini":                            {path: "/sportello/cittadini?q=prova", want: "LLLLAFFFL"},
-		"GET /sportello/cittadini/{id}":                       {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10), want: "LLLLAFFFL"},
-		"GET /sportello/pratiche/nuova":                       {path: "/sportello/pratiche/nuova", want: "LLLLAFFFL"},
-		"POST /sportello/pratiche/nuova":                      {path: "/sportello/pratiche/nuova", form: url.Values{"fiscal_code": {"x"}}, want: "LLLLAFFFL"},
+		"GET /ufficio":                   {path: "/ufficio", want: "LLLLAAAAL"},
+		"GET /sportello/deleghe":         {path: "/sportello/deleghe", want: "LLLLAFFAL"},
+		"GET /sportello":                 {path: "/sportello", want: "LLLLAFFFL"},
+		"GET /sportello/domicilio":       {path: "/sportello/domicilio", want: "LLLLAFFFL"},
+		"POST /sportello/accoglienza":    {path: "/sportello/accoglienza", form: url.Values{"label": {"Prova"}}, want: "LLLLAFFFL"},
+		"POST /sportello/chiama":         {path: "/sportello/chiama", want: "LLLLAFFFL"},
+		"POST /sportello/esito/{id}":     {path: "/sportello/esito/999999", form: url.Values{"esito": {"served"}}, want: "LLLLAFFFL"},
+		"GET /sportello/contatti":        {path: "/sportello/contatti", want: "LLLLAFFFL"},
+		"POST /sportello/contatti":       {path: "/sportello/contatti", form: url.Values{"kind": {"other"}}, want: "LLLLAFFFL"},
+		"GET /sportello/statistiche":     {path: "/sportello/statistiche", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini":       {path: "/sportello/cittadini?q=prova", want: "LLLLAFFFL"},
+		"GET /sportello/cittadini/{id}":  {path: "/sportello/cittadini/" + strconv.FormatInt(int64(f.citizenA), 10), want: "LLLLAFFFL"},
+		"GET /sportello/pratiche/nuova":  {path: "/sportello/pratiche/nuova", want: "LLLLAFFFL"},
+		"POST /sportello/pratiche/nuova": {path: "/sportello/pratiche/nuova", form: url.Values{"fiscal_code": {"x"}}, want: "LLLLAFFFL"},
+		// Filing on behalf in person: the operator who filed it, on the day
+		// (an empty send is 422; the draft has no receipt yet: 404).
+		"GET /sportello/pratiche/{id}":                        {path: deskDraft, want: "LLLLAFFFL"},
+		"GET /sportello/pratiche/{id}/{step}":                 {path: deskDraft + "/" + f.draftStep, want: "LLLLAFFFL"},
+		"POST /sportello/pratiche/{id}/{step}":                {path: deskDraft + "/" + f.draftStep, form: url.Values{"_action": {"save"}}, want: "LLLLAFFFL"},
+		"POST /sportello/pratiche/{id}/invio":                 {path: deskDraft + "/invio", form: url.Values{"token": {"matrix"}}, want: "LLLLAFFFL"},
+		"GET /sportello/pratiche/{id}/ricevuta":               {path: deskDraft + "/ricevuta", want: "LLLLNFFFL"},
+		"POST /sportello/pratiche/{id}/ricevuta":              {path: deskDraft + "/ricevuta", form: url.Values{"email": {"a@example.org"}}, want: "LLLLAFFFL"},
 		"GET /coda/{office}":                                  {path: "/coda/parla", want: all},
 		"POST /sportello/deleghe":                             {path: "/sportello/deleghe", form: url.Values{"doc_type": {"cie"}}, want: "LLLLAFFAL"},
 		"GET /amministrazione-ente/operatori":                 {path: "/amministrazione-ente/operatori", want: "LLLLFFFAL"},
@@ -174,6 +186,14 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /amministrazione-ente/servizi/{service}":            {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/servizi/{service}/anteprima": {path: "/amministrazione-ente/servizi/cila/anteprima", want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/servizi/{service}":           {path: "/amministrazione-ente/servizi/cila", want: "LLLLFFFAL"},
+		// Booking calendars and closures: ente administrators only (an
+		// empty form is 422).
+		"GET /amministrazione-ente/calendari":           {path: "/amministrazione-ente/calendari", want: "LLLLFFFAL"},
+		"GET /amministrazione-ente/calendari/nuovo":     {path: "/amministrazione-ente/calendari/nuovo", want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari":          {path: "/amministrazione-ente/calendari", want: "LLLLFFFAL"},
+		"GET /amministrazione-ente/calendari/{id}":      {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari/{id}":     {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/calendari/chiusure": {path: "/amministrazione-ente/calendari/chiusure", want: "LLLLFFFAL"},
 
 		// The back office's pratiche: a queue for clerks and heads of some
 		// office (its pratiche only, or 404), decisions for heads only.
@@ -193,7 +213,9 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		// Marking a fee paid by hand is a head's decision, like the outcome.
 		"POST /ufficio/pratiche/{id}/pagamento": {path: boPage + "/pagamento", form: url.Values{"motivo_pagamento": {"Bonifico visto in tesoreria"}}, want: "LLLLNFNNL"},
 		"GET /ufficio/statistiche":              {path: "/ufficio/statistiche", want: "LLLLFAAFL"},
-		"GET /tempi-medi-dei-procedimenti":      {path: "/tempi-medi-dei-procedimenti", want: all},
+		// Appointments: each clerk their office's; another office's is 404.
+		"GET /ufficio/appuntamenti":        {path: "/ufficio/appuntamenti?ufficio=anagrafe", want: "LLLLFANFL"},
+		"GET /tempi-medi-dei-procedimenti": {path: "/tempi-medi-dei-procedimenti", want: all},
 
 		"/": {path: "/non-esiste", want: "NNNNNNNNN"},
 	}
@@ -213,6 +235,11 @@ type accessFixture struct {
 	// draft is a draft pratica of citizen A, draftStep its first data step.
 	draft     pratica.ID
 	draftStep string
+	// calendar is a booking calendar of the ente's, by id.
+	calendar string
+	// deskDraft is a draft of citizen A that the desk operator filed at
+	// the desk, today.
+	deskDraft pratica.ID
 	// held and booked are appointments' pages, with their tokens.
 	held, booked string
 	citizenA     identity.CitizenID
@@ -274,7 +301,8 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	subjects[pCitizenA] = &subject{a.ID, identity.CitizenSubject(citA)}
 	subjects[pCitizenB] = &subject{a.ID, identity.CitizenSubject(citB)}
 	subjects[pDelegateA] = &subject{a.ID, identity.CitizenSubject(deleg)}
-	subjects[pDesk] = &subject{a.ID, identity.OperatorSubject(operator(a.ID, "desk", identity.Grant{Role: identity.RoleDesk}))}
+	deskOp := operator(a.ID, "desk", identity.Grant{Role: identity.RoleDesk})
+	subjects[pDesk] = &subject{a.ID, identity.OperatorSubject(deskOp)}
 	subjects[pClerkX] = &subject{a.ID, identity.OperatorSubject(operator(a.ID, "clerkx", identity.Grant{Role: identity.RoleClerk, Office: office("anagrafe")}))}
 	subjects[pClerkY] = &subject{a.ID, identity.OperatorSubject(operator(a.ID, "clerky", identity.Grant{Role: identity.RoleClerk, Office: office("edilizia")}))}
 	subjects[pAdmin] = &subject{a.ID, identity.OperatorSubject(operator(a.ID, "admin", identity.Grant{Role: identity.RoleAdmin}))}
@@ -302,6 +330,12 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	f.draft, f.draftStep = pd.ID, def.Steps()[1].Slug()
+	f.deskDraft = seedDeskFiling(t, d, a.ID, office("parla"), citA, deskOp)
+	cals, err := booking.Calendars(ctx, d, a.ID, booking.CalendarFilter{})
+	if err != nil || len(cals) == 0 {
+		t.Fatalf("the demo's calendars: %d, %v", len(cals), err)
+	}
+	f.calendar = strconv.FormatInt(int64(cals[0].ID), 10)
 	seedAccessPratica(t, d, a.ID, office("anagrafe"), citA)
 	f.held, f.booked = seedAccessBooking(t, s, a.ID)
 	f.citizenA = citA
@@ -421,4 +455,27 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("accessMatrix classifies %q, which routes.go no longer has", pattern)
 		}
 	}
+}
+
+// seedDeskFiling files a draft for citizen at the desk, by operator, with
+// a document checked.
+func seedDeskFiling(t *testing.T, d *db.DB, ente tenant.ID, office int64, citizen identity.CitizenID, operator identity.OperatorID) pratica.ID {
+	t.Helper()
+	ctx := context.Background()
+	var id pratica.ID
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
+		p, err := pratica.CreateDraft(ctx, tx, ente, pratica.DraftInput{Service: "accesso-agli-atti", ServiceVersion: 1,
+			Title: "Accesso agli atti", Citizen: citizen, FiledBy: identity.OperatorSubject(operator), Office: office,
+			Term: pratica.Term{Days: 30}}, testNow)
+		if err != nil {
+			return err
+		}
+		id = p.ID
+		return desk.RecordFiling(ctx, tx, ente, &desk.Filing{Pratica: int64(p.ID), Citizen: citizen, Operator: operator,
+			Mode: "desk", DocType: identity.DocCIE, DocNumber: "CA00000AA", Consent: true, CreatedAt: testNow})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -155,9 +155,49 @@ func (s *Server) serviceCreate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// stepURL is the address of a draft's step.
+// stepURL is the address of a draft's step in the personal area.
 func stepURL(id pratica.ID, st form.Step) string {
 	return "/area-personale/pratiche/" + strconv.FormatInt(int64(id), 10) + "/" + st.Slug()
+}
+
+// draftFiler is who fills in a draft's form pages: the citizen in their
+// personal area, or a desk operator for the citizen in front of them (see
+// desk_filing_form.go). The form engine, its pages and its checks are the
+// same; the addresses, the breadcrumb, who is recorded as acting and what
+// follows the sending differ.
+type draftFiler struct {
+	// base is where the draft's pages live: base + id + "/" + step.
+	base string
+	// actor is who is recorded as filling in and sending.
+	actor identity.Subject
+	// load returns the pratica this filer may work on; anything else is
+	// NotFound, so that ids cannot be probed.
+	load func(*http.Request) (*pratica.Pratica, error)
+	// crumbs is the breadcrumb above the form.
+	crumbs func(p *basePage, svc *catalog.Service) []crumb
+	// sent is where the browser goes once the pratica is filed.
+	sent func(id pratica.ID) string
+	// submitted, when set, runs in the submission's transaction (the
+	// desk's audit record).
+	submitted func(r *http.Request, tx *sql.Tx, p *pratica.Pratica) error
+}
+
+// stepURL is the address of a draft's step for this filer.
+func (f *draftFiler) stepURL(id pratica.ID, st form.Step) string {
+	return f.base + strconv.FormatInt(int64(id), 10) + "/" + st.Slug()
+}
+
+// citizenFiler is the signed-in citizen filling in their own draft.
+func (s *Server) citizenFiler(r *http.Request) *draftFiler {
+	return &draftFiler{
+		base:  "/area-personale/pratiche/",
+		actor: identity.CitizenSubject(principalFrom(r.Context()).Citizen.ID),
+		load:  s.ownPratica,
+		crumbs: func(p *basePage, svc *catalog.Service) []crumb {
+			return []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}, {svc.Title, "/servizi/" + svc.Slug}}
+		},
+		sent: func(id pratica.ID) string { return praticaURL(id) + "?inviata=1" },
+	}
 }
 
 // ownPratica loads a pratica of the signed-in citizen: one held or filed by
@@ -180,9 +220,9 @@ func (s *Server) ownPratica(r *http.Request) (*pratica.Pratica, error) {
 	return p, nil
 }
 
-// draftStep loads the draft and the step named in the path.
-func (s *Server) draftStep(r *http.Request) (*pratica.Pratica, *catalog.Service, *form.Definition, form.Step, form.Answers, error) {
-	p, err := s.ownPratica(r)
+// draftStep loads the filer's draft and the step named in the path.
+func (s *Server) draftStep(r *http.Request, f *draftFiler) (*pratica.Pratica, *catalog.Service, *form.Definition, form.Step, form.Answers, error) {
+	p, err := f.load(r)
 	if err != nil {
 		return nil, nil, nil, 0, nil, err
 	}
@@ -204,9 +244,14 @@ func (s *Server) draftStep(r *http.Request) (*pratica.Pratica, *catalog.Service,
 	return p, svc, d, st, a, nil
 }
 
-// draftShow renders a data step or the summary of a draft.
+// draftShow renders a data step or the summary of the citizen's draft.
 func (s *Server) draftShow(w http.ResponseWriter, r *http.Request) error {
-	p, svc, d, st, a, err := s.draftStep(r)
+	return s.draftShowBy(w, r, s.citizenFiler(r))
+}
+
+// draftShowBy renders a data step or the summary of a draft for a filer.
+func (s *Server) draftShowBy(w http.ResponseWriter, r *http.Request, f *draftFiler) error {
+	p, svc, d, st, a, err := s.draftStep(r, f)
 	if err != nil {
 		return err
 	}
@@ -214,30 +259,30 @@ func (s *Server) draftShow(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("salvato") == "1" {
 		flash = s.t(r)("pratica.saved")
 	}
-	return s.renderStep(w, r, http.StatusOK, p, svc, d, st, a, nil, "", flash)
+	return s.renderStep(w, r, http.StatusOK, f, p, svc, d, st, a, nil, "", flash)
 }
 
-func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, p *pratica.Pratica, svc *catalog.Service,
+func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, f *draftFiler, p *pratica.Pratica, svc *catalog.Service,
 	d *form.Definition, st form.Step, a form.Answers, errs form.Errors, problem, flash string) error {
 	t := s.t(r)
 	lang := string(langFrom(r.Context()))
-	pg := stepPage{basePage: s.base(r, ""), Service: svc, Step: st.Slug(), Action: stepURL(p.ID, st),
+	pg := stepPage{basePage: s.base(r, ""), Service: svc, Step: st.Slug(), Action: f.stepURL(p.ID, st),
 		Problem: problem, Flash: flash, NextText: t(form.KeyActionNext), SaveText: t(form.KeyActionSave)}
 	pg.Title = svc.Title
-	pg.Breadcrumb = []crumb{{pg.T("nav.home"), "/"}, {pg.T("area.title"), "/area-personale"}, {svc.Title, "/servizi/" + svc.Slug}}
+	pg.Breadcrumb = f.crumbs(&pg.basePage, svc)
 	pg.Steps = form.Steps{Flow: d.Steps(), Current: st, Reached: st}.View(t, func(x form.Step) string {
 		if x == form.StepPrivacy || x == form.StepSend {
 			return ""
 		}
-		return stepURL(p.ID, x)
+		return f.stepURL(p.ID, x)
 	})
 	if st == form.StepSummary {
 		pg.Summary = d.Summary(a, t, lang)
 		for i := range pg.Summary {
-			pg.Summary[i].EditURL = stepURL(p.ID, pg.Summary[i].Step)
+			pg.Summary[i].EditURL = f.stepURL(p.ID, pg.Summary[i].Step)
 		}
 		pg.Token = randomToken(18)
-		pg.Action = "/area-personale/pratiche/" + strconv.FormatInt(int64(p.ID), 10) + "/invio"
+		pg.Action = f.base + strconv.FormatInt(int64(p.ID), 10) + "/invio"
 		pg.NextText = t("pratica.send")
 	} else {
 		pg.Form = d.ForStep(st).View(a, errs, t, lang)
@@ -245,12 +290,17 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	return s.render(w, r, status, "citizen/pratica-step", &pg)
 }
 
-// draftSave reads a step's answers, saves them (autosave on every button),
-// and moves on, or shows the errors next to the fields.
+// draftSave reads a step's answers of the citizen's draft.
 func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
+	return s.draftSaveBy(w, r, s.citizenFiler(r))
+}
+
+// draftSaveBy reads a step's answers, saves them (autosave on every
+// button), and moves on, or shows the errors next to the fields.
+func (s *Server) draftSaveBy(w http.ResponseWriter, r *http.Request, f *draftFiler) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
-	p, svc, d, st, prior, err := s.draftStep(r)
+	p, svc, d, st, prior, err := s.draftStep(r, f)
 	if err != nil {
 		return err
 	}
@@ -294,16 +344,16 @@ func (s *Server) draftSave(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	case act.Kind == form.ActionSave:
-		http.Redirect(w, r, stepURL(p.ID, st)+"?salvato=1", http.StatusSeeOther)
+		http.Redirect(w, r, f.stepURL(p.ID, st)+"?salvato=1", http.StatusSeeOther)
 		return nil
 	case act.Kind != form.ActionNext:
-		return s.renderStep(w, r, http.StatusOK, p, svc, d, st, a, nil, "", "")
+		return s.renderStep(w, r, http.StatusOK, f, p, svc, d, st, a, nil, "", "")
 	case len(errs) > 0:
-		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, st, a, errs, "", "")
+		return s.renderStep(w, r, http.StatusUnprocessableEntity, f, p, svc, d, st, a, errs, "", "")
 	}
 	flow := d.Steps()
 	next := flow[slices.Index(flow, st)+1]
-	http.Redirect(w, r, stepURL(p.ID, next), http.StatusSeeOther)
+	http.Redirect(w, r, f.stepURL(p.ID, next), http.StatusSeeOther)
 	return nil
 }
 
@@ -370,22 +420,36 @@ func uploads(d *form.Definition, a form.Answers) []pratica.File {
 	return out
 }
 
-// draftSubmit files the draft: the whole form is validated again, then
-// the pratica, its protocol number, its receipt and the e-mail are stored
-// in one transaction. The token makes a retried POST harmless.
+// draftSubmit files the citizen's draft.
 func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
+	return s.draftSubmitBy(w, r, s.citizenFiler(r))
+}
+
+// draftSubmitBy files the draft: the whole form is validated again, then
+// the pratica, its protocol number, its receipt and the e-mail to the
+// citizen are stored in one transaction. The token makes a retried POST
+// harmless. The filer is recorded as the actor; the applicant is always
+// the pratica's citizen.
+func (s *Server) draftSubmitBy(w http.ResponseWriter, r *http.Request, f *draftFiler) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
-	c := principalFrom(ctx).Citizen
-	p, err := s.ownPratica(r)
+	p, err := f.load(r)
 	if err != nil {
 		return err
 	}
 	token := r.PostFormValue("token")
 	if p.State != pratica.Draft {
 		// Already filed: a retried POST lands on the pratica.
-		http.Redirect(w, r, praticaURL(p.ID), http.StatusSeeOther)
+		http.Redirect(w, r, f.sent(p.ID), http.StatusSeeOther)
 		return nil
+	}
+	// The acknowledgement goes to whoever signed in to send it (the
+	// holder, or their delegate); from the desk, to the holder.
+	c := principalFrom(ctx).Citizen
+	if c == nil {
+		if c, err = identity.GetCitizen(ctx, s.db, e.ID, p.Citizen); err != nil {
+			return err
+		}
 	}
 	svc, d, err := s.enteDefinition(r, p.Service)
 	if err != nil {
@@ -405,10 +469,10 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			if _, stepErrs := d.ForStep(st).Validate(a, today); len(stepErrs) > 0 {
-				return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, st, a, stepErrs, s.t(r)("pratica.incomplete"), "")
+				return s.renderStep(w, r, http.StatusUnprocessableEntity, f, p, svc, d, st, a, stepErrs, s.t(r)("pratica.incomplete"), "")
 			}
 		}
-		return s.renderStep(w, r, http.StatusUnprocessableEntity, p, svc, d, d.Steps()[1], a, errs, s.t(r)("pratica.incomplete"), "")
+		return s.renderStep(w, r, http.StatusUnprocessableEntity, f, p, svc, d, d.Steps()[1], a, errs, s.t(r)("pratica.incomplete"), "")
 	}
 	if s.opt.Blobs == nil {
 		return apperr.New(apperr.Unavailable, "")
@@ -425,7 +489,7 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := pratica.SubmitInput{
-		IdempotencyKey: "web:" + token, Actor: identity.CitizenSubject(c.ID), Calendar: cal, EnteName: e.Name,
+		IdempotencyKey: "web:" + token, Actor: f.actor, Calendar: cal, EnteName: e.Name,
 		EnteLines: letterheadLines(e), VerifyURL: s.origin(r) + "/area-personale/pratiche",
 		Summary: summary, Jobs: s.opt.Jobs, FormVersion: d.Version,
 	}
@@ -442,6 +506,11 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 			// The fee's notice, numbered in the same transaction; a job
 			// publishes it on pagoPA.
 			if _, err := payment.ForPratica(ctx, tx, s.opt.Payments.Jobs, filed, now); err != nil {
+				return err
+			}
+		}
+		if f.submitted != nil {
+			if err := f.submitted(r, tx, filed); err != nil {
 				return err
 			}
 		}
@@ -465,7 +534,7 @@ func (s *Server) draftSubmit(w http.ResponseWriter, r *http.Request) error {
 	if _, err := pratica.IssueReceipt(ctx, s.db, s.opt.Blobs, RenderReceipt, e.ID, filed.ID, s.now()); err != nil {
 		s.log.WarnContext(ctx, "receipt left to its job", "pratica", filed.ID, "err", err)
 	}
-	http.Redirect(w, r, praticaURL(filed.ID)+"?inviata=1", http.StatusSeeOther)
+	http.Redirect(w, r, f.sent(filed.ID), http.StatusSeeOther)
 	return nil
 }
 

@@ -35,6 +35,9 @@ type deskCitizenPage struct {
 	Appointments []appointmentRow
 	Contacts     []deskContactRow
 	Payments     []deskPaymentRow
+
+	// Docs is the Documenti section (desk_citizen_documents.go).
+	Docs deskCitizenDocs
 }
 
 // deskPaymentRow is one of the citizen's notices; Notice links the avviso
@@ -158,6 +161,10 @@ func (s *Server) deskCitizenShow(w http.ResponseWriter, r *http.Request) error {
 			Result: p.T("desk.result." + x.Result), Minutes: x.Minutes})
 	}
 	if err := s.deskPayments(r, &p); err != nil {
+		return err
+	}
+	// Documenti: receipts, outcomes, certificates, identity documents checked.
+	if p.Docs, err = s.deskCitizenDocuments(r, p.basePage, c); err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "desk/citizen", &p)

@@ -44,7 +44,8 @@ func (s *Server) renderDeskDelegation(w http.ResponseWriter, r *http.Request, st
 }
 
 // deskDelegationCreate records a delegation at the desk: the operator saw
-// the delegate's document; its number is checked for shape and discarded.
+// the delegate's document; its type and number are recorded (no copy is
+// kept), as for a filing on behalf.
 func (s *Server) deskDelegationCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
@@ -90,6 +91,7 @@ func (s *Server) deskDelegationCreate(w http.ResponseWriter, r *http.Request) er
 	in.Delegator = delegator.ID
 	in.CreatedBy = identity.OperatorSubject(pr.Operator.ID)
 	in.DocumentType = doc
+	in.DocumentNumber = r.PostFormValue("doc_number")
 	in.DocumentChecked = true
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		d, err := identity.CreateDelegation(ctx, tx, e.ID, in, now)

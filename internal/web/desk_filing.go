@@ -89,10 +89,12 @@ func (s *Server) deskFilingShow(w http.ResponseWriter, r *http.Request) error {
 
 // deskFilingCreate identifies the citizen (at the desk or at home with a
 // document checked, or by phone), records their consent, and starts the
-// service as a draft in their name, prefilled from their profile. The
-// draft is the citizen's: it shows in their personal area after a SPID or
-// CIE login, where they check and send it and get the receipt; by e-mail
-// too when they have an address.
+// service as a draft in their name, prefilled from their profile. In
+// person, the operator goes on to fill in the form with the citizen and
+// send it (desk_filing_form.go). By phone the draft waits for the
+// citizen: it shows in their personal area after a SPID or CIE login,
+// where they check and send it; they are told by e-mail when they have an
+// address.
 func (s *Server) deskFilingCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e := enteFrom(ctx)
@@ -162,7 +164,7 @@ func (s *Server) deskFilingCreate(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		draft, err = pratica.CreateDraft(ctx, tx, e.ID, pratica.DraftInput{Service: svc.Slug, ServiceVersion: svc.Version,
-			Title: svc.Title, Citizen: citizen.ID, FiledBy: identity.OperatorSubject(pr.Operator.ID), Office: office.ID,
+			FormVersion: def.Version, Title: svc.Title, Citizen: citizen.ID, FiledBy: identity.OperatorSubject(pr.Operator.ID), Office: office.ID,
 			Fee: svc.FeeCents, Term: pratica.Term{Days: svc.TermDays, Working: svc.TermWorkingDays, SilentAssent: svc.SilentAssent}}, now)
 		if err != nil {
 			return err
@@ -175,7 +177,7 @@ func (s *Server) deskFilingCreate(w http.ResponseWriter, r *http.Request) error 
 			Consent: true, CreatedAt: now}); err != nil {
 			return err
 		}
-		if citizen.Email != "" && s.opt.Jobs != nil {
+		if mode == "phone" && citizen.Email != "" && s.opt.Jobs != nil {
 			if _, err := mail.Queue(ctx, tx, s.opt.Jobs, mail.Message{Ente: e.ID, To: citizen.Email, Kind: "desk-filing",
 				Ref: praticaSubject(draft.ID), Subject: s.mailText("mail.desk.filing.subject", svc.Title),
 				Text: s.mailText("mail.desk.filing.text", citizen.GivenName, svc.Title, s.origin(r)+"/area-personale/pratiche",
@@ -189,6 +191,10 @@ func (s *Server) deskFilingCreate(w http.ResponseWriter, r *http.Request) error 
 	})
 	if err != nil {
 		return err
+	}
+	if mode != "phone" {
+		http.Redirect(w, r, s.deskFiler(r).stepURL(draft.ID, def.Steps()[1]), http.StatusSeeOther)
+		return nil
 	}
 	p.Done = &filingDone{Service: svc.Title, Citizen: citizen.GivenName + " " + citizen.FamilyName,
 		Mode: p.T("desk.filing.mode." + mode), ID: int64(draft.ID), Mailed: mailed}

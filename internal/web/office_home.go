@@ -43,10 +43,12 @@ func (s *Server) officeHome(w http.ResponseWriter, r *http.Request) error {
 		{identity.EndAnySession, "admin.sessions", "/amministrazione-ente/sessioni"},
 		{identity.ViewAudit, "admin.audit", "/amministrazione-ente/registro"},
 		{identity.ManageEnte, "catadmin.title", "/amministrazione-ente/servizi"},
+		{identity.ManageEnte, "calendars.title", "/amministrazione-ente/calendari"},
 	}
 	// The queue is per office, which the ente-wide check above cannot see.
 	if len(queueOffices(pr, e)) > 0 {
-		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"})
+		p.Links = append(p.Links, crumb{Label: p.T("bo.queue.title"), URL: "/ufficio/pratiche"},
+			crumb{Label: p.T("office.appointments.title"), URL: "/ufficio/appuntamenti"})
 	}
 	// Reconciliation is the finance office's, again per office.
 	if s.requireFinance(r) == nil {

@@ -167,6 +167,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /sportello/cittadini/{id}/pagamenti/{payment}/avviso", h: s.deskNoticePrint, personal: true, audience: operators, perm: identity.ViewCitizenData},
 		{pattern: "GET /sportello/pratiche/nuova", h: s.deskFilingShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "POST /sportello/pratiche/nuova", h: s.deskFilingCreate, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		// Filing on behalf, in person: the citizen's form pages filled in
+		// at the desk, sent, and the receipt printed or e-mailed.
+		{pattern: "GET /sportello/pratiche/{id}", h: s.deskFiledShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/pratiche/{id}/{step}", h: s.deskDraftShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/pratiche/{id}/{step}", h: s.deskDraftSave, personal: true, audience: operators, perm: identity.FileOnBehalf, maxBody: 64 << 20},
+		{pattern: "POST /sportello/pratiche/{id}/invio", h: s.deskDraftSubmit, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "GET /sportello/pratiche/{id}/ricevuta", h: s.deskReceiptPrint, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/pratiche/{id}/ricevuta", h: s.deskReceiptMail, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		// The waiting room's screen: public, numbers only.
 		{pattern: "GET /coda/{office}", h: s.queueScreen},
 		{pattern: "GET /sportello/deleghe", h: s.deskDelegationShow, personal: true, audience: operators, perm: identity.ManageDelegations},
@@ -186,6 +194,14 @@ func (s *Server) routes() []route {
 		{pattern: "GET /amministrazione-ente/servizi/{service}", h: s.serviceEdit, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/servizi/{service}/anteprima", h: s.servicePreview, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/servizi/{service}", h: s.servicePublish, personal: true, audience: operators, perm: identity.ManageEnte},
+		// The offices' booking calendars and closures, by the ente's
+		// administrators.
+		{pattern: "GET /amministrazione-ente/calendari", h: s.calendarsList, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "GET /amministrazione-ente/calendari/nuovo", h: s.calendarNew, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari", h: s.calendarCreate, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "GET /amministrazione-ente/calendari/{id}", h: s.calendarEdit, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari/{id}", h: s.calendarUpdate, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari/chiusure", h: s.closureCreate, personal: true, audience: operators, perm: identity.ManageEnte},
 
 		// The back office's pratiche: each office's queue and its exports,
 		// the pratica with the office's actions, the statistics. The office
@@ -208,6 +224,9 @@ func (s *Server) routes() []route {
 		// The finance office's reconciliation of payments with the PSPs'
 		// flows (its clerks and heads: see requireFinance).
 		{pattern: "GET /ufficio/riconciliazione", h: s.reconciliationShow, personal: true, audience: operators},
+		// An office's appointments, today and the days ahead, for its
+		// clerks and head (the office check is the handler's).
+		{pattern: "GET /ufficio/appuntamenti", h: s.officeAppointments, personal: true, audience: operators},
 		// Transparency: the same processing times, for everyone.
 		{pattern: "GET /tempi-medi-dei-procedimenti", h: s.tempiShow, cached: true},
 

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/booking"
+	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/identity"
+	"github.com/sportello/sportello/internal/tenant"
+)
+
+// adminCookie signs in an ente administrator of env's comune.
+func adminCookie(t *testing.T, env *officeEnv) *http.Cookie {
+	t.Helper()
+	ctx := context.Background()
+	op, err := identity.CreateOperator(ctx, env.d, env.ente, identity.OperatorInput{Username: "amministratore", Name: "Admin",
+		Email: "admin@example.org", Password: "una-password-lunga-admin", Grants: []identity.Grant{{Role: identity.RoleAdmin}}}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := identity.SeedTOTP(ctx, env.d, env.s.idKeys, env.ente, op.ID, "JBSWY3DPEHPK3PXPJBSWY3DP"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := identity.StartSession(ctx, env.d, env.ente, identity.OperatorSubject(op.ID), identity.SessionInput{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: operatorCookie, Value: token}
+}
+
+// TestCalendarAdmin: an administrator adds a calendar to the registry
+// office, is told in Italian what is wrong with a bad form, then edits
+// the calendar and closes it for a day; citizens are offered its times
+// accordingly, and every change is audited.
+func TestCalendarAdmin(t *testing.T) {
+	env := newOfficeEnv(t)
+	ctx := context.Background()
+	admin := adminCookie(t, env)
+	if res, body := getAs(t, env.s, "/amministrazione-ente/calendari/nuovo", admin); res.StatusCode != http.StatusOK ||
+		parse(t, body).Find(`input[name="service"][value="certificati-anagrafici"]`).Length() != 1 {
+		t.Fatalf("new calendar form: status %d", res.StatusCode)
+	}
+	bad := url.Values{"office": {"anagrafe"}, "name": {""}, "channel": {"desk"}, "seats": {"0"}, "step": {"15"}, "window": {"30"},
+		"notice": {"60"}, "change": {"1440"}, "travel": {"0"}, "service": {"certificati-anagrafici"}, "duration.certificati-anagrafici": {"20"},
+		"opens1.1": {"12:00"}, "closes1.1": {"09:00"}}
+	res, body := postForm(t, env.s, "/amministrazione-ente/calendari", bad, admin)
+	want := "Scrivi il nome, al massimo 100 caratteri.|Scrivi un numero intero da 1 a 50.|" +
+		"Scrivi una durata da 5 a 480 minuti, multiplo dell'intervallo (15 minuti).|" +
+		"Lunedì: scrivi gli orari come 09:00, l'apertura prima della chiusura."
+	if res.StatusCode != http.StatusUnprocessableEntity || bookingErrors(t, body) != want {
+		t.Errorf("bad form: status %d, errors %q", res.StatusCode, bookingErrors(t, body))
+	}
+	if doc := parse(t, body); doc.Find(`#errori a[href="#seats"]`).Length() != 1 || doc.Find(`#seats[aria-invalid="true"]`).Length() != 1 {
+		t.Errorf("the error summary does not link the seats field")
+	}
+	good := url.Values{"office": {"anagrafe"}, "name": {"Sportello 3"}, "channel": {"desk"}, "seats": {"2"}, "step": {"15"},
+		"window": {"20"}, "notice": {"120"}, "change": {"1440"}, "travel": {"0"}, "active": {"1"},
+		"service": {"certificati-anagrafici"}, "duration.certificati-anagrafici": {"30"}, "opens1.1": {"09:00"}, "closes1.1": {"12:00"}}
+	res, _ = postForm(t, env.s, "/amministrazione-ente/calendari", good, admin)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: status %d", res.StatusCode)
+	}
+	office, err := tenant.GetOffice(ctx, env.d, env.ente, "anagrafe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created *booking.Calendar
+	cals, err := booking.Calendars(ctx, env.d, env.ente, booking.CalendarFilter{Office: office.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cals {
+		if c.Name == "Sportello 3" {
+			created = c
+		}
+	}
+	wantCal := &booking.Calendar{Ente: env.ente, Office: office.ID, Name: "Sportello 3", Channel: booking.Desk, Seats: 2, Step: 15,
+		WindowDays: 20, NoticeMinutes: 120, ChangeMinutes: 1440, Active: true, Services: map[string]int{"certificati-anagrafici": 30},
+		Hours: []tenant.Hours{{Weekday: time.Monday, Opens: "09:00", Closes: "12:00"}}}
+	if created != nil {
+		wantCal.ID = created.ID
+	}
+	if diff := cmp.Diff(wantCal, created); diff != "" {
+		t.Fatalf("created calendar mismatch (-want +got):\n%s", diff)
+	}
+	edit := "/amministrazione-ente/calendari/" + strconv.FormatInt(int64(created.ID), 10)
+	_, body = getAs(t, env.s, edit, admin)
+	if doc := parse(t, body); doc.Find(`#name`).AttrOr("value", "") != "Sportello 3" || doc.Find(`#opens1\.1`).AttrOr("value", "") != "09:00" {
+		t.Errorf("the edit form does not show the calendar\n%.2000s", body)
+	}
+	good.Set("seats", "1")
+	good.Set("opens2.1", "14:00")
+	good.Set("closes2.1", "15:00")
+	if res, _ := postForm(t, env.s, edit, good, admin); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: status %d", res.StatusCode)
+	}
+	got, err := booking.GetCalendar(ctx, env.d, env.ente, created.ID)
+	if err != nil || got.Seats != 1 || len(got.Hours) != 2 {
+		t.Errorf("after the update: %+v, %v", got, err)
+	}
+	// A closure of this calendar on the first Monday ahead.
+	monday := calendar.DateOf(testNow.In(rome))
+	for monday.In(rome).Weekday() != time.Monday || !monday.After(calendar.DateOf(testNow.In(rome))) {
+		monday = monday.AddDays(1)
+	}
+	slots := func() int {
+		days, err := booking.Availability(ctx, env.d, env.ente, enteCal(t, env.s, env.ente), booking.Query{Office: office,
+			Service: "certificati-anagrafici", Channel: booking.Desk, From: monday, Days: 1}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range days {
+			for _, s := range d.Slots {
+				if slices.Contains(s.Calendars, created.ID) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := slots(); n == 0 {
+		t.Fatalf("the new calendar offers nothing on %v", monday)
+	}
+	res, body = postForm(t, env.s, "/amministrazione-ente/calendari/chiusure", url.Values{"office": {"anagrafe"},
+		"calendar": {strconv.FormatInt(int64(created.ID), 10)}, "first": {monday.String()}, "last": {monday.AddDays(-1).String()}, "reason": {"Sciopero"}}, admin)
+	if res.StatusCode != http.StatusUnprocessableEntity || bookingErrors(t, body) != "L'ultimo giorno non può venire prima del primo." {
+		t.Errorf("closure ending before it starts: status %d, errors %q", res.StatusCode, bookingErrors(t, body))
+	}
+	res, _ = postForm(t, env.s, "/amministrazione-ente/calendari/chiusure", url.Values{"office": {"anagrafe"},
+		"calendar": {strconv.FormatInt(int64(created.ID), 10)}, "first": {monday.String()}, "last": {monday.String()}, "reason": {"Sciopero"}}, admin)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("closure: status %d", res.StatusCode)
+	}
+	if n := slots(); n != 0 {
+		t.Errorf("the closed calendar still offers %d times on %v", n, monday)
+	}
+	_, body = getAs(t, env.s, "/amministrazione-ente/calendari", admin)
+	if !regexp.MustCompile(`Sportello 3</a>`).MatchString(body) || !regexp.MustCompile(`Sciopero`).MatchString(body) {
+		t.Errorf("the list lacks the calendar or the closure\n%.3000s", body)
+	}
+	var actions []string
+	for _, a := range []audit.Action{"calendar.created", "calendar.updated", "calendar.closure_added"} {
+		evs, err := audit.List(ctx, env.d, env.ente, audit.Filter{Action: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range evs {
+			actions = append(actions, string(a))
+		}
+	}
+	if diff := cmp.Diff([]string{"calendar.created", "calendar.updated", "calendar.closure_added"}, actions); diff != "" {
+		t.Errorf("audit mismatch (-want +got):\n%s", diff)
+	}
+}
