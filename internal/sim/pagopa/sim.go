@@ -11,7 +11,10 @@
 //   - a payer at a tobacconist or bank: a notice paid by its number, with no
 //     Checkout (Pay, and POST /test/pay);
 //   - fault injection by notice-number pattern (AddFault, POST /test/faults)
-//     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429.
+//     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429, and an @e.bollo
+//     sold for the wrong document;
+//   - @e.bollo: a stamp transfer's receipt carries a MarcaDaBollo bound to
+//     the position's document hash and signed like a PSP's (internal/pagopa/bollo).
 //
 // The product reaches it through the same clients (internal/pagopa/gpd,
 // internal/pagopa/checkout) and configuration it uses for the real
@@ -38,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/pagopa/bollo"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 )
 
@@ -79,6 +83,9 @@ type Sim struct {
 	order     []string                  // receipt keys in arrival order
 	carts     map[string]*cart
 	faults    []*Fault
+	// seller signs the @e.bollo of stamp transfers; made at the first one
+	// (an RSA key takes a moment).
+	seller *bollo.Seller
 }
 
 type position struct {
