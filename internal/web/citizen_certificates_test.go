@@ -93,6 +93,9 @@ func certificateRows(f *accessFixture) map[string]accessCase {
 			form: url.Values{"persona": {personA}, "tipo": {"8"}, "esenzione": {"3"}}, want: "LAFFLLLLL"},
 		"GET /area-personale/certificati/{id}":     {path: cert, want: "LANNLLLLL"},
 		"GET /area-personale/certificati/{id}/pdf": {path: cert + "/pdf", want: "LANNLLLLL"},
+		// A's certificate is issued: paying its stamp is a Conflict for A
+		// (or 503 without a payer), NotFound for anyone else.
+		"POST /area-personale/certificati/{id}/paga": {path: cert + "/paga", want: "LANNLLLLL"},
 		// Verification answers everyone, about the certificate only.
 		"GET /verifica":  {path: "/verifica?codice=" + f.certs.code, want: "AAAAAAAAA"},
 		"POST /verifica": {path: "/verifica", want: "AAAAAAAAA"},

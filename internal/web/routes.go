@@ -116,6 +116,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /area-personale/certificati", h: s.certificateRequest, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/certificati/{id}", h: s.certificateShow, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/certificati/{id}/pdf", h: s.certificateDownload, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/certificati/{id}/paga", h: s.certificateStampPay, personal: true, audience: citizens},
 		// Anyone checks a certificate: a code, a scanned QR, or the file;
 		// the ente's public keys for offline verification.
 		{pattern: "GET /verifica", h: s.verifyShow},
