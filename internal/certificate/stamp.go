@@ -110,8 +110,8 @@ func civilTypes() Kinds {
 	return out
 }
 
-// Limits of the settings: no stamp or fee above €1,000.
-const maxSettingCents = 100000
+// MaxSettingCents bounds the stamp and the fees: €1,000.
+const MaxSettingCents = 100000
 
 // Validate checks settings before they are saved: amounts between zero and
 // €1,000, exempt types among those issued. The message names the field
@@ -122,7 +122,7 @@ func (s Settings) Validate() error {
 		cents int64
 	}{{"bollo", s.StampCents}, {"diritti_online", s.FeeOnlineCents}, {"diritti_sportello", s.FeeDeskCents},
 		{"diritti_esenti", s.FeeExemptCents}} {
-		if v.cents < 0 || v.cents > maxSettingCents {
+		if v.cents < 0 || v.cents > MaxSettingCents {
 			return &FieldError{Field: v.field, Err: apperr.Errorf(apperr.Invalid, "certificate: settings: %s %d out of range", v.field, v.cents)}
 		}
 	}
