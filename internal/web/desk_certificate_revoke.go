@@ -24,9 +24,9 @@ type revokePage struct {
 	Flash  string
 	// Found is the certificate, with its holder's name (the office sees
 	// it; /verifica never does).
-	Found    *certView
-	Holder   string
-	Revoked  string
+	Found     *certView
+	Holder    string
+	Revoked   string
 	CanRevoke bool
 }
 
