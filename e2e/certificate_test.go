@@ -234,4 +234,26 @@ func TestCertificateDesk(t *testing.T) {
 	if head != "%PDF-1.7" {
 		t.Errorf("the print link gives %q", head)
 	}
+
+	// The registrar revokes it: the page finds it by its code, the
+	// reason is required, and /verifica then says so.
+	code = regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(status)
+	ctx = s.tab(t)
+	s.open(t, ctx, "/sportello/certificati/revoca?codice="+code, 200)
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("revocation page: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	do(t, ctx, "give the reason", chromedp.SendKeys(chromedp.CSS(`#motivo`), "indirizzo errato"))
+	submitWith(t, ctx, `form[method="post"] button[type="submit"]`)
+	if got := eval[string](t, ctx, `document.querySelector('[data-status]').textContent`); !strings.Contains(got, "Revocato") {
+		t.Errorf("after the revocation the page says %q", got)
+	}
+	if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
+		t.Errorf("revocation done: %d WCAG 2.1 A/AA violations:\n%s", len(vs), formatViolations(vs))
+	}
+	ctx = s.tab(t)
+	s.open(t, ctx, "/verifica?codice="+code, 200)
+	if result := eval[string](t, ctx, `document.querySelector('[data-status]').textContent`); !strings.Contains(result, "Revocato") {
+		t.Errorf("/verifica after the revocation says %q", result)
+	}
 }
