@@ -117,14 +117,15 @@ func TestCertificateWithStamp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
 	}
-	s, e, ctx := certificateCitizen(t, string(axe))
+	// Logged in, the session goes on in a fresh tab with its own deadline.
+	s, e, _ := certificateCitizen(t, string(axe))
 	check := func(ctx context.Context, what string) {
 		t.Helper()
 		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
 			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", what, len(vs), formatViolations(vs))
 		}
 	}
-	ctx = s.tab(t)
+	ctx := s.tab(t)
 	s.open(t, ctx, "/area-personale/certificati", 200)
 	if body := eval[string](t, ctx, `document.querySelector('main').textContent`); !strings.Contains(body, "imposta di bollo di € 16,00") {
 		t.Errorf("the form does not announce the stamp duty:\n%s", body)
