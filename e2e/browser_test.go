@@ -14,12 +14,14 @@ import (
 
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
 	"github.com/sportello/sportello/internal/demo"
 	"github.com/sportello/sportello/internal/pagopa/checkout"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 	"github.com/sportello/sportello/internal/payment"
+	"github.com/sportello/sportello/internal/protocol"
 	pagopasim "github.com/sportello/sportello/internal/sim/pagopa"
 	"github.com/sportello/sportello/internal/web"
 )
@@ -89,8 +91,16 @@ func newSite(t *testing.T) *site {
 		t.Fatalf("open the document store: %v", err)
 	}
 	pay, sim := sitePayments(t, d, ts.URL+"/_sim/pagopa")
-	srv, err = web.New(web.Options{DB: d, Version: "e2e",
-		SecretKey: testSecretKey, TestIdPs: idps, Demo: true, Blobs: blobs, Payments: pay, PagoPASim: sim})
+	// Certificates' stamp duty through @e.bollo, wired as main does.
+	keys, err := certificate.NewKeyStore(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := &certificate.Issuer{DB: d, Registrar: protocol.Builtin{}, Blobs: blobs, Keys: keys}
+	stamps := &payment.Stamps{Payments: pay, Issuer: certs}
+	certs.Payer = stamps
+	srv, err = web.New(web.Options{DB: d, Version: "e2e", SecretKey: testSecretKey, TestIdPs: idps, Demo: true,
+		Blobs: blobs, Payments: pay, PagoPASim: sim, Certificates: certs, Stamps: stamps})
 	if err != nil {
 		t.Fatalf("build the server: %v", err)
 	}

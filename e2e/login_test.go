@@ -168,7 +168,7 @@ func TestOperatorLogin(t *testing.T) {
 	waitPath(t, ctx, "/ufficio")
 	wantText(t, ctx, "main h1", admin.Name)
 	for _, path := range []string{"/ufficio", "/amministrazione-ente/operatori", "/amministrazione-ente/sessioni",
-		"/amministrazione-ente/registro?verifica=1", "/sportello/deleghe"} {
+		"/amministrazione-ente/registro?verifica=1", "/sportello/deleghe", "/amministrazione-ente/certificati"} {
 		s.open(t, ctx, path, 200)
 		if vs := axeCheck(t, ctx, string(axe)); len(vs) > 0 {
 			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", path, len(vs), formatViolations(vs))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/booking"
+	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/demo"
@@ -52,6 +53,10 @@ type app struct {
 	// payments is set when pagoPA is configured (the platform or the
 	// simulator); its clients are connected by connectPagoPA.
 	payments *payment.Service
+	// certs issues registry certificates, with stamps collecting their
+	// stamp duty through pagoPA when it is configured.
+	certs  *certificate.Issuer
+	stamps *payment.Stamps
 }
 
 // open connects to the database and the document store and migrates both
@@ -114,6 +119,21 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 		a.payments = &payment.Service{DB: d, Log: log}
 		periodic = append(periodic, payment.Jobs(reg, a.payments, cfg.PagoPA.PollInterval),
 			payment.ReconcileJob(reg, a.payments, reconcileEvery(cfg)))
+	}
+	if len(cfg.SecretKey) == 32 {
+		keys, err := certificate.NewKeyStore(cfg.SecretKey)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.certs = &certificate.Issuer{DB: d, Registrar: protocol.Builtin{}, Blobs: a.blobs, Keys: keys}
+		if a.payments != nil {
+			// The same issuer for the pages and the job that issues a
+			// certificate when its stamp's receipt arrives.
+			a.stamps = &payment.Stamps{Payments: a.payments, Issuer: a.certs}
+			a.certs.Payer = a.stamps
+			periodic = append(periodic, payment.StampJobs(reg, a.stamps, cfg.PagoPA.PollInterval))
+		}
 	}
 	a.jobs, err = jobs.New(d, jobs.Options{Workers: workers, Registry: reg, Periodic: periodic, Logger: log})
 	if err != nil {
@@ -240,6 +260,9 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 	}
 	if a.payments != nil {
 		opts.Payments = a.payments
+	}
+	if a.certs != nil {
+		opts.Certificates, opts.Stamps = a.certs, a.stamps
 	}
 	if sim != nil {
 		opts.PagoPASim = sim

@@ -242,6 +242,10 @@ type Certificate struct {
 	DocumentSHA256 string
 	RevokedAt      time.Time
 	RevokeReason   string
+	// RevokedBy revoked it; RevokeProtocol* is the revocation's entry.
+	RevokedBy            identity.OperatorID
+	RevokeProtocolYear   int
+	RevokeProtocolNumber int64
 }
 
 // Status is what /verifica says of a certificate.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/sportello/sportello/internal/apperr"
@@ -69,7 +70,8 @@ func (s Stamp) Exempt() bool { return s.Exemption != 0 }
 
 // Settings are an ente's stamp-duty and fee rules: the stamp per channel
 // (ANPR started online certificates free of stamp, some comuni now charge
-// it), and the secretarial fees (diritti di segreteria) in cents.
+// it) and per type, whether citizens may claim an exemption online, and the
+// secretarial fees (diritti di segreteria) in cents.
 type Settings struct {
 	StampCents     int64
 	StampOnline    bool
@@ -79,42 +81,134 @@ type Settings struct {
 	// FeeExemptCents is the fee of a stamp-exempt certificate (typically
 	// half), unless its exemption also waives fees.
 	FeeExemptCents int64
+	// ExemptTypes owe no stamp on any channel: by default the stato civile
+	// types (L. 405/1990 art. 7). A contestuale certificate owes it unless
+	// every one of its types is exempt.
+	ExemptTypes Kinds
+	// ExemptionsOnline lets citizens claim a table-39 exemption online (a
+	// self-declaration the office may check); when false, exemptions are
+	// granted at the desk only.
+	ExemptionsOnline bool
 }
 
-// DefaultSettings are the usual rules: €16 stamp on both channels, €0.52
-// of fees at the desk (€0.26 if exempt), no fees online.
+// DefaultSettings are the usual rules: €16 stamp on both channels, stato
+// civile exempt, exemptions claimable online, €0.52 of fees at the desk
+// (€0.26 if exempt), no fees online.
 func DefaultSettings() Settings {
-	return Settings{StampCents: 1600, StampOnline: true, StampDesk: true, FeeDeskCents: 52, FeeExemptCents: 26}
+	return Settings{StampCents: 1600, StampOnline: true, StampDesk: true, FeeDeskCents: 52, FeeExemptCents: 26,
+		ExemptTypes: civilTypes(), ExemptionsOnline: true}
+}
+
+// civilTypes are the types flagged as stato civile certificates.
+func civilTypes() Kinds {
+	var out Kinds
+	for _, t := range Types() {
+		if types[t].civil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MaxSettingCents bounds the stamp and the fees: €1,000.
+const MaxSettingCents = 100000
+
+// Validate checks settings before they are saved: amounts between zero and
+// €1,000, exempt types among those issued. The message names the field
+// (its form name) for the form's error summary.
+func (s Settings) Validate() error {
+	for _, v := range []struct {
+		field string
+		cents int64
+	}{{"bollo", s.StampCents}, {"diritti_online", s.FeeOnlineCents}, {"diritti_sportello", s.FeeDeskCents},
+		{"diritti_esenti", s.FeeExemptCents}} {
+		if v.cents < 0 || v.cents > MaxSettingCents {
+			return &FieldError{Field: v.field, Err: apperr.Errorf(apperr.Invalid, "certificate: settings: %s %d out of range", v.field, v.cents)}
+		}
+	}
+	for _, t := range s.ExemptTypes {
+		if !t.Valid() {
+			return &FieldError{Field: "esenti", Err: apperr.Errorf(apperr.Invalid, "certificate: settings: unknown type %d", t)}
+		}
+	}
+	return nil
+}
+
+// FieldError is a setting out of bounds, with the form field it came from.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// exemptKinds reads the stored exempt types, "" meaning none.
+func exemptKinds(s string) (Kinds, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return ParseKinds(s)
 }
 
 // GetSettings reads the ente's settings, or the defaults.
 func GetSettings(ctx context.Context, q db.Querier, ente tenant.ID) (Settings, error) {
-	const get = `SELECT stamp_cents, stamp_online, stamp_desk, fee_online_cents, fee_desk_cents, fee_exempt_cents
+	const get = `SELECT stamp_cents, stamp_online, stamp_desk, fee_online_cents, fee_desk_cents, fee_exempt_cents,
+			stamp_exempt_types, exemptions_online
 		FROM certificate_settings WHERE ente_id = $1`
 	var s Settings
+	var exempt string
 	err := q.QueryRowContext(ctx, get, ente).Scan(&s.StampCents, &s.StampOnline, &s.StampDesk, &s.FeeOnlineCents,
-		&s.FeeDeskCents, &s.FeeExemptCents)
+		&s.FeeDeskCents, &s.FeeExemptCents, &exempt, &s.ExemptionsOnline)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DefaultSettings(), nil
 	}
 	if err != nil {
 		return s, fmt.Errorf("certificate: ente %d: settings: %w", ente, err)
 	}
+	if s.ExemptTypes, err = exemptKinds(exempt); err != nil {
+		return s, fmt.Errorf("certificate: ente %d: settings: %w", ente, err)
+	}
 	return s, nil
 }
 
-// SaveSettings stores the ente's settings.
+// SaveSettings validates and stores the ente's settings.
 func SaveSettings(ctx context.Context, q db.Querier, ente tenant.ID, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	const put = `INSERT INTO certificate_settings (ente_id, stamp_cents, stamp_online, stamp_desk, fee_online_cents,
-			fee_desk_cents, fee_exempt_cents) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			fee_desk_cents, fee_exempt_cents, stamp_exempt_types, exemptions_online) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (ente_id) DO UPDATE SET stamp_cents = excluded.stamp_cents, stamp_online = excluded.stamp_online,
 			stamp_desk = excluded.stamp_desk, fee_online_cents = excluded.fee_online_cents,
-			fee_desk_cents = excluded.fee_desk_cents, fee_exempt_cents = excluded.fee_exempt_cents`
+			fee_desk_cents = excluded.fee_desk_cents, fee_exempt_cents = excluded.fee_exempt_cents,
+			stamp_exempt_types = excluded.stamp_exempt_types, exemptions_online = excluded.exemptions_online`
 	if _, err := q.ExecContext(ctx, put, ente, s.StampCents, s.StampOnline, s.StampDesk, s.FeeOnlineCents,
-		s.FeeDeskCents, s.FeeExemptCents); err != nil {
+		s.FeeDeskCents, s.FeeExemptCents, normalizeExempt(s.ExemptTypes), s.ExemptionsOnline); err != nil {
 		return fmt.Errorf("certificate: ente %d: save settings: %w", ente, err)
 	}
 	return nil
+}
+
+// normalizeExempt is the stored form of a set of exempt types: "8+12",
+// sorted, or "" for none (any combination goes: this is not a request).
+func normalizeExempt(ks Kinds) string {
+	if len(ks) == 0 {
+		return ""
+	}
+	out := slices.Clone(ks)
+	slices.Sort(out)
+	return slices.Compact(out).String()
+}
+
+// exemptBy reports whether every type of ks is in exempt.
+func (ks Kinds) exemptBy(exempt Kinds) bool {
+	for _, t := range ks {
+		if !slices.Contains(exempt, t) {
+			return false
+		}
+	}
+	return len(ks) > 0
 }
 
 // duties works out the stamp and fees of a request: the exemption asked
@@ -129,6 +223,9 @@ func (s Settings) duties(ch Channel, ks Kinds, ex Exemption, exText string) (Sta
 	}
 	if utf8.RuneCountInString(exText) > maxExemptionText {
 		return Stamp{}, 0, apperr.New(apperr.Invalid, "Il motivo dell'esenzione può avere al massimo 256 caratteri.")
+	}
+	if ex != 0 && ch == Online && !s.ExemptionsOnline {
+		return Stamp{}, 0, apperr.New(apperr.Invalid, "Il Comune concede le esenzioni dal bollo solo allo sportello.")
 	}
 	if ex != OtherExemption {
 		exText = ""
@@ -145,7 +242,7 @@ func (s Settings) duties(ch Channel, ks Kinds, ex Exemption, exText string) (Sta
 		if exemptions[ex].noFees {
 			fee = 0
 		}
-	case ks.civil() || !due:
+	case ks.exemptBy(s.ExemptTypes) || !due:
 	default:
 		st.Cents = s.StampCents
 	}

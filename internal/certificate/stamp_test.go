@@ -2,9 +2,12 @@ package certificate_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -171,6 +174,9 @@ func TestStampAwaitingPayment(t *testing.T) {
 	}
 }
 
+// TestRevoke: a reason is required, another ente cannot reach the
+// certificate, a revocation is registered in the protocol and audited in
+// its transaction, and a certificate is revoked once.
 func TestRevoke(t *testing.T) {
 	f := setup(t)
 	res, err := f.issuer.Issue(ctx, f.desk(cfMarco, certificate.Residence))
@@ -178,20 +184,109 @@ func TestRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := res.Certificate.ID
-	if err := certificate.Revoke(ctx, f.d, f.avio.ID, id, "errore", now); !apperr.Is(err, apperr.Conflict) {
-		t.Errorf("another ente revokes: %v", err)
+	audited := 0
+	in := func(reason string) certificate.RevokeInput {
+		return certificate.RevokeInput{Operator: f.clerk, Reason: reason,
+			Audit: func(context.Context, *sql.Tx, *certificate.Certificate, time.Time) error { audited++; return nil }}
 	}
-	if err := certificate.Revoke(ctx, f.d, f.ala.ID, id, "", now); !apperr.Is(err, apperr.Invalid) {
-		t.Errorf("revoke without reason: %v", err)
+	tests := []struct {
+		name string
+		ente *tenant.Ente
+		in   certificate.RevokeInput
+		want apperr.Kind
+	}{
+		{"another ente", f.avio, in("errore"), apperr.NotFound},
+		{"no reason", f.ala, in("   "), apperr.Invalid},
+		{"reason too long", f.ala, in(strings.Repeat("x", 301)), apperr.Invalid},
+		{"by nobody", f.ala, certificate.RevokeInput{Reason: "errore"}, apperr.Invalid},
+		{"revoked", f.ala, in("indirizzo errato"), 0},
+		{"twice", f.ala, in("indirizzo errato"), apperr.Conflict},
 	}
-	if err := certificate.Revoke(ctx, f.d, f.ala.ID, id, "indirizzo errato", now); err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.issuer.Revoke(ctx, tc.ente, id, tc.in)
+			if tc.want == 0 && err != nil || tc.want != 0 && !apperr.Is(err, tc.want) {
+				t.Fatalf("Revoke = %v, want %v", err, tc.want)
+			}
+		})
 	}
 	c, err := certificate.Get(ctx, f.d, f.ala.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.StatusOn(res.Certificate.ValidUntil) != certificate.StatusRevoked {
-		t.Errorf("status after revocation: %s", c.StatusOn(res.Certificate.ValidUntil))
+	if c.StatusOn(res.Certificate.ValidUntil) != certificate.StatusRevoked || c.RevokeReason != "indirizzo errato" ||
+		c.RevokedBy != f.clerk || audited != 1 {
+		t.Errorf("after revocation: %s, reason %q, by %d, audited %d", c.StatusOn(res.Certificate.ValidUntil), c.RevokeReason, c.RevokedBy, audited)
+	}
+	var subject string
+	err = f.d.QueryRowContext(ctx, `SELECT subject FROM protocol_entry WHERE ente_id = $1 AND year = $2 AND number = $3`,
+		f.ala.ID, c.RevokeProtocolYear, c.RevokeProtocolNumber).Scan(&subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Revoca del certificato anagrafico 8 n. %s (prot. %d/%07d): indirizzo errato", c.Code, c.ProtocolYear, c.ProtocolNumber)
+	if subject != want {
+		t.Errorf("protocol subject %q, want %q", subject, want)
+	}
+}
+
+// TestSettings: the settings round-trip, are validated, and steer the
+// duties per type and the exemptions online.
+func TestSettings(t *testing.T) {
+	f := setup(t)
+	got, err := certificate.GetSettings(ctx, f.d, f.ala.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(certificate.DefaultSettings(), got); diff != "" {
+		t.Errorf("defaults mismatch (-want +got):\n%s", diff)
+	}
+	bad := []struct {
+		name  string
+		set   certificate.Settings
+		field string
+	}{
+		{"negative stamp", certificate.Settings{StampCents: -1}, "bollo"},
+		{"fee above 1000 euro", certificate.Settings{FeeDeskCents: 100001}, "diritti_sportello"},
+		{"unknown type", certificate.Settings{ExemptTypes: certificate.Kinds{2}}, "esenti"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			err := certificate.SaveSettings(ctx, f.d, f.ala.ID, tc.set)
+			var fe *certificate.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("SaveSettings = %v, want a FieldError on %s", err, tc.field)
+			}
+		})
+	}
+	// Residence exempt by type, no exemptions online.
+	set := certificate.Settings{StampCents: 1600, StampOnline: true, StampDesk: true, FeeDeskCents: 52,
+		ExemptTypes: certificate.Kinds{certificate.Residence, certificate.CivilStatus}}
+	if err := certificate.SaveSettings(ctx, f.d, f.ala.ID, set); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = certificate.GetSettings(ctx, f.d, f.ala.ID); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(set, got); diff != "" {
+		t.Errorf("stored settings mismatch (-want +got):\n%s", diff)
+	}
+	res, err := f.issuer.Issue(ctx, f.online(cfMarco, certificate.Residence))
+	if err != nil || res.Certificate.Stamp.Cents != 0 {
+		t.Fatalf("residence exempt by type: %v %+v", err, res)
+	}
+	// Residence with stato di famiglia: the family part owes the stamp.
+	if _, err := f.issuer.Issue(ctx, f.online(cfMarco, certificate.Residence, certificate.Family)); err == nil {
+		t.Errorf("a contestuale with a type that owes the stamp was issued without a payer")
+	}
+	o := f.online(cfMarco, certificate.Family)
+	o.Exemption = 3
+	if _, err := f.issuer.Issue(ctx, o); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("exemption online when the ente grants them at the desk only: %v", err)
+	}
+	d := f.desk(cfMarco, certificate.Family)
+	d.Exemption, d.StampID = 3, ""
+	if _, err := f.issuer.Issue(ctx, d); err != nil {
+		t.Errorf("exemption at the desk: %v", err)
 	}
 }

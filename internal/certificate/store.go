@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/calendar"
@@ -16,18 +15,20 @@ import (
 
 const columns = `id, ente_id, code, person_id, types, channel, state, citizen_id, operator_id, requester, reason,
 	stamp_cents, exemption, exemption_text, stamp_id, fee_cents, created_at, issued_at, valid_until, key_id,
-	protocol_year, protocol_number, document_sha256, revoked_at, revoke_reason`
+	protocol_year, protocol_number, document_sha256, revoked_at, revoke_reason, revoked_by, revoke_protocol_year,
+	revoke_protocol_number`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scan(s scanner) (*Certificate, error) {
 	var c Certificate
 	var kinds, until string
-	var citizen, operator, key, pyear, pnum sql.NullInt64
+	var citizen, operator, key, pyear, pnum, rby, ryear, rnum sql.NullInt64
 	var issued, revoked sql.NullTime
 	err := s.Scan(&c.ID, &c.Ente, &c.Code, &c.Person, &kinds, &c.Channel, &c.State, &citizen, &operator,
 		&c.Requester, &c.Reason, &c.Stamp.Cents, &c.Stamp.Exemption, &c.Stamp.ExemptionText, &c.Stamp.ID,
-		&c.FeeCents, &c.Created, &issued, &until, &key, &pyear, &pnum, &c.DocumentSHA256, &revoked, &c.RevokeReason)
+		&c.FeeCents, &c.Created, &issued, &until, &key, &pyear, &pnum, &c.DocumentSHA256, &revoked, &c.RevokeReason,
+		&rby, &ryear, &rnum)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +42,7 @@ func scan(s scanner) (*Certificate, error) {
 	}
 	c.Citizen, c.Operator = identity.CitizenID(citizen.Int64), identity.OperatorID(operator.Int64)
 	c.KeyID, c.ProtocolYear, c.ProtocolNumber = key.Int64, int(pyear.Int64), pnum.Int64
+	c.RevokedBy, c.RevokeProtocolYear, c.RevokeProtocolNumber = identity.OperatorID(rby.Int64), int(ryear.Int64), rnum.Int64
 	c.Created = c.Created.UTC()
 	if issued.Valid {
 		c.Issued = issued.Time.UTC()
@@ -139,23 +141,4 @@ func ForCitizen(ctx context.Context, q db.Querier, ente tenant.ID, citizen ident
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// Revoke withdraws an issued certificate (a wrong one, or one issued on
-// data later corrected): /verifica then says so. The reason is kept for
-// the office, never shown to the public.
-func Revoke(ctx context.Context, q db.Querier, ente tenant.ID, id ID, reason string, now time.Time) error {
-	if reason == "" {
-		return apperr.New(apperr.Invalid, "Scrivi il motivo della revoca.")
-	}
-	const upd = `UPDATE certificate SET state = 'revoked', revoked_at = $1, revoke_reason = $2
-		WHERE ente_id = $3 AND id = $4 AND state = 'issued'`
-	res, err := q.ExecContext(ctx, upd, dbTime(now), reason, ente, id)
-	if err != nil {
-		return fmt.Errorf("certificate %d: revoke: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return apperr.Errorf(apperr.Conflict, "certificate %d: not an issued certificate", id)
-	}
-	return nil
 }

@@ -75,6 +75,9 @@ func (s *Service) Publish(ctx context.Context, ente tenant.ID, iupd string) erro
 		return err
 	}
 	pos := buildPosition(e, set, opts)
+	if err := stampPosition(ctx, s.DB, pos, opts); err != nil {
+		return err
+	}
 	st, err := s.GPD.Ensure(ctx, e.FiscalCode, pos)
 	now := s.now()
 	if err != nil {

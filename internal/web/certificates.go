@@ -20,6 +20,9 @@ import (
 // keys (a secret key) and store files (a blob store); without them the
 // certificate pages answer 503.
 func newCertificates(opt Options) (*certificate.Issuer, error) {
+	if opt.Certificates != nil {
+		return opt.Certificates, nil
+	}
 	if len(opt.SecretKey) != 32 || opt.Blobs == nil {
 		return nil, nil
 	}
@@ -28,7 +31,7 @@ func newCertificates(opt Options) (*certificate.Issuer, error) {
 		return nil, err
 	}
 	return &certificate.Issuer{DB: opt.DB, Registrar: protocol.Builtin{}, Blobs: opt.Blobs, Keys: keys,
-		Payer: opt.StampPayer, Now: opt.Now}, nil
+		Now: opt.Now}, nil
 }
 
 // issuer returns the certificate issuer, or Unavailable.

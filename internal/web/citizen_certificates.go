@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/certificate"
+	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/registry"
 )
 
@@ -196,10 +198,21 @@ type certificatePage struct {
 	Tabs        []tab
 	Certificate certView
 	Flash       string
+	// Stamp says where the payment of the stamp stands, for a certificate
+	// awaiting it; CanPay offers the button that (again) opens Checkout.
+	Stamp  string
+	CanPay bool
 }
 
-// certificateShow shows a certificate and its download link.
+// stampHints are the return addresses' ?pagamento= values.
+var stampHints = map[string]payment.CheckoutState{
+	"ok": payment.CheckoutReturned, "annullato": payment.CheckoutCancelled, "errore": payment.CheckoutError}
+
+// certificateShow shows a certificate and its download link. Back from
+// Checkout (?pagamento=ok|annullato|errore) it records the hint and looks
+// for the stamp's receipt, which issues the certificate when it is there.
 func (s *Server) certificateShow(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
 	c, err := s.citizenCertificate(r)
 	if err != nil {
 		return err
@@ -207,11 +220,77 @@ func (s *Server) certificateShow(w http.ResponseWriter, r *http.Request) error {
 	p := &certificatePage{basePage: s.base(r, "cert.show.title")}
 	p.Breadcrumb = []crumb{{p.T("nav.home"), "/"}, {p.T("area.title"), "/area-personale"}, {p.T("cert.title"), "/area-personale/certificati"}}
 	p.Tabs = areaTabs(p.basePage, "/area-personale/certificati")
+	if c.State == certificate.AwaitingStamp && s.opt.Stamps != nil {
+		e, citizen := enteFrom(ctx), principalFrom(ctx).Citizen.ID
+		var sp *payment.StampPayment
+		if hint, ok := stampHints[r.URL.Query().Get("pagamento")]; ok {
+			sp, err = s.opt.Stamps.Returned(ctx, e.ID, citizen, c.ID, hint)
+		} else {
+			sp, err = payment.StampFor(ctx, s.db, e.ID, c.ID)
+		}
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return err
+		}
+		if c, err = certificate.Get(ctx, s.db, e.ID, c.ID); err != nil {
+			return err
+		}
+		if c.State == certificate.Issued {
+			p.Flash = p.T("cert.flash.issued")
+		} else if sp != nil {
+			p.Stamp, p.CanPay = stampMessage(p.basePage, sp)
+		}
+	}
 	p.Certificate = s.certView(p.basePage, c)
 	if r.URL.Query().Get("ok") == "1" {
 		p.Flash = p.T("cert.flash.issued")
 	}
 	return s.render(w, r, http.StatusOK, "citizen/certificato", p)
+}
+
+// stampMessage says where a stamp payment stands and whether the citizen
+// can (again) pay it.
+func stampMessage(p basePage, sp *payment.StampPayment) (string, bool) {
+	switch {
+	case sp.State == payment.StampRejected:
+		return p.T("cert.stamp.rejected"), false
+	case sp.State == payment.StampRefused:
+		return p.T("cert.stamp.refused"), false
+	case sp.Payment.State == payment.Paid:
+		return p.T("cert.stamp.paid"), false
+	case !sp.Payment.Payable():
+		return p.T("cert.stamp.closed"), false
+	case sp.Payment.Checkout == payment.CheckoutCancelled:
+		return p.T("cert.stamp.cancelled"), true
+	case sp.Payment.Checkout == payment.CheckoutError:
+		return p.T("cert.stamp.error"), true
+	case sp.Payment.Checkout == payment.CheckoutReturned:
+		return p.T("cert.stamp.returned"), false
+	}
+	return p.T("cert.stamp.to-pay", euroText(sp.Payment.Amount)), true
+}
+
+// certificateStampPay sends the citizen to Checkout (again) to pay the
+// stamp of their certificate awaiting it.
+func (s *Server) certificateStampPay(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := s.citizenCertificate(r)
+	if err != nil {
+		return err
+	}
+	if s.opt.Stamps == nil {
+		return apperr.New(apperr.Unavailable, "")
+	}
+	if c.State != certificate.AwaitingStamp {
+		return &apperr.Error{Kind: apperr.Conflict, Public: "Questo certificato non attende il pagamento del bollo.",
+			Err: fmt.Errorf("certificate %d is %s", c.ID, c.State)}
+	}
+	to, err := s.opt.Stamps.Pay(ctx, enteFrom(ctx).ID, principalFrom(ctx).Citizen.ID, c.ID,
+		s.origin(r)+"/area-personale/certificati/"+strconv.FormatInt(int64(c.ID), 10))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
 }
 
 // certificateDownload sends the citizen's certificate file.

@@ -93,6 +93,9 @@ func certificateRows(f *accessFixture) map[string]accessCase {
 			form: url.Values{"persona": {personA}, "tipo": {"8"}, "esenzione": {"3"}}, want: "LAFFLLLLL"},
 		"GET /area-personale/certificati/{id}":     {path: cert, want: "LANNLLLLL"},
 		"GET /area-personale/certificati/{id}/pdf": {path: cert + "/pdf", want: "LANNLLLLL"},
+		// A's certificate is issued: paying its stamp is a Conflict for A
+		// (or 503 without a payer), NotFound for anyone else.
+		"POST /area-personale/certificati/{id}/paga": {path: cert + "/paga", want: "LANNLLLLL"},
 		// Verification answers everyone, about the certificate only.
 		"GET /verifica":  {path: "/verifica?codice=" + f.certs.code, want: "AAAAAAAAA"},
 		"POST /verifica": {path: "/verifica", want: "AAAAAAAAA"},
@@ -105,6 +108,15 @@ func certificateRows(f *accessFixture) map[string]accessCase {
 		// a desk certificate (404), and citizens never reach the desk.
 		"GET /sportello/certificati/{id}/pdf": {path: "/sportello/certificati/" + strconv.FormatInt(int64(f.certs.certificate), 10) + "/pdf",
 			want: "LLLLNFFFL"},
+		// Revocation: the registrar's desk; A's certificate is revoked by
+		// the first allowed principal (the others would meet a Conflict).
+		"GET /sportello/certificati/revoca": {path: "/sportello/certificati/revoca?codice=" + f.certs.code, want: "LLLLAFFFL"},
+		"POST /sportello/certificati/revoca": {path: "/sportello/certificati/revoca",
+			form: url.Values{"codice": {f.certs.code}, "motivo": {"dati errati"}}, want: "LLLLAFFFL"},
+		// Stamp and fees: the ente's administrators.
+		"GET /amministrazione-ente/certificati": {path: "/amministrazione-ente/certificati", want: "LLLLFFFAL"},
+		"POST /amministrazione-ente/certificati": {path: "/amministrazione-ente/certificati",
+			form: url.Values{"bollo": {"16,00"}, "diritti_sportello": {"0,52"}, "diritti_esenti": {"0,26"}, "diritti_online": {"0"}}, want: "LLLLFFFAL"},
 	}
 }
 

@@ -116,6 +116,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /area-personale/certificati", h: s.certificateRequest, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/certificati/{id}", h: s.certificateShow, personal: true, audience: citizens},
 		{pattern: "GET /area-personale/certificati/{id}/pdf", h: s.certificateDownload, personal: true, audience: citizens},
+		{pattern: "POST /area-personale/certificati/{id}/paga", h: s.certificateStampPay, personal: true, audience: citizens},
 		// Anyone checks a certificate: a code, a scanned QR, or the file;
 		// the ente's public keys for offline verification.
 		{pattern: "GET /verifica", h: s.verifyShow},
@@ -182,12 +183,18 @@ func (s *Server) routes() []route {
 		{pattern: "GET /sportello/certificati", h: s.deskCertificateShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "POST /sportello/certificati", h: s.deskCertificateIssue, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "GET /sportello/certificati/{id}/pdf", h: s.deskCertificatePrint, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		// The registrar revokes a certificate issued on wrong data.
+		{pattern: "GET /sportello/certificati/revoca", h: s.certificateRevokeShow, personal: true, audience: operators, perm: identity.FileOnBehalf},
+		{pattern: "POST /sportello/certificati/revoca", h: s.certificateRevoke, personal: true, audience: operators, perm: identity.FileOnBehalf},
 		{pattern: "GET /amministrazione-ente/operatori", h: s.operatorsList, personal: true, audience: operators, perm: identity.ManageOperators},
 		{pattern: "POST /amministrazione-ente/operatori", h: s.operatorCreate, personal: true, audience: operators, perm: identity.ManageOperators},
 		{pattern: "POST /amministrazione-ente/operatori/{id}/disattiva", h: s.operatorDisable, personal: true, audience: operators, perm: identity.ManageOperators},
 		{pattern: "GET /amministrazione-ente/sessioni", h: s.sessionsList, personal: true, audience: operators, perm: identity.EndAnySession},
 		{pattern: "POST /amministrazione-ente/sessioni/{id}/termina", h: s.sessionEnd, personal: true, audience: operators, perm: identity.EndAnySession},
 		{pattern: "GET /amministrazione-ente/registro", h: s.auditList, personal: true, audience: operators, perm: identity.ViewAudit},
+		// Certificates' stamp duty and fees.
+		{pattern: "GET /amministrazione-ente/certificati", h: s.certSettingsShow, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/certificati", h: s.certSettingsSave, personal: true, audience: operators, perm: identity.ManageEnte},
 		// The service catalogue, edited by the ente's administrators: the
 		// list, the editor, a preview that stores nothing, the publication.
 		{pattern: "GET /amministrazione-ente/servizi", h: s.catalogList, personal: true, audience: operators, perm: identity.ManageEnte},

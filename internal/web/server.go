@@ -84,9 +84,13 @@ type Options struct {
 	// Demo shows what the demo can't deliver (one-time codes for phones)
 	// on the page itself, and mounts the mail catcher at /_sim/posta.
 	Demo bool
-	// StampPayer collects certificates' stamp duty online (@e.bollo on
-	// pagoPA); nil refuses online requests that owe it.
-	StampPayer certificate.StampPayer
+	// Certificates issues registry certificates; nil builds an issuer from
+	// SecretKey and Blobs, without a stamp payer.
+	Certificates *certificate.Issuer
+	// Stamps collects certificates' stamp duty online (@e.bollo on pagoPA):
+	// Certificates' payer, wired in main; nil refuses online requests that
+	// owe the stamp.
+	Stamps *payment.Stamps
 }
 
 // Server serves every audience of one deployment: it finds the ente from

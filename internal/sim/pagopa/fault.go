@@ -26,10 +26,16 @@ const (
 	Error503     FaultKind = "503"
 	Conflict409  FaultKind = "409"
 	TooMany429   FaultKind = "429"
+	// WrongStamp (op "pay", matched on the notice number) makes the PSP
+	// sell the @e.bollo of a notice for another document: the MarcaDaBollo
+	// is well signed but bound to a different hash, which the ente must
+	// refuse.
+	WrongStamp FaultKind = "wrong-stamp"
 )
 
 // Fault is a rule: requests of operation Op (create, get, update, delete,
-// publish, invalidate, list, receipt, receipts, cart; "" for any) whose
+// publish, invalidate, list, receipt, receipts, cart, pay; "" for any
+// but pay, which only a rule naming it matches) whose
 // path or body contains Match (a notice number, IUV or IUPD prefix; "" for
 // any) fail as Kind, Times times (0: until cleared).
 type Fault struct {
@@ -69,6 +75,19 @@ func (s *Sim) pick(op string, r *http.Request, body []byte) FaultKind {
 			continue
 		}
 		if f.Match != "" && !strings.Contains(r.URL.Path, f.Match) && !strings.Contains(string(body), f.Match) {
+			continue
+		}
+		f.used++
+		return f.Kind
+	}
+	return ""
+}
+
+// payFault returns the fault for paying notice nav, if any, and spends one
+// use; s.mu is held.
+func (s *Sim) payFault(nav string) FaultKind {
+	for _, f := range s.faults {
+		if f.Times > 0 && f.used >= f.Times || f.Op != "pay" || !strings.Contains(nav, f.Match) {
 			continue
 		}
 		f.used++

@@ -1,10 +1,14 @@
 package pagopasim
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sportello/sportello/internal/pagopa"
+	"github.com/sportello/sportello/internal/pagopa/bollo"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 )
 
@@ -64,6 +68,7 @@ func (s *Sim) pay(ec, nav string, payer Payer, id string) (string, error) {
 		// After an installment, the payment in full is refused.
 		return "", ErrDuplicate
 	}
+	wrongStamp := s.payFault(nav) == WrongStamp
 	now := s.now()
 	o.status, o.paymentDate, o.receiptID, o.psp, o.method = gpd.OptionPaid, &now, id, payer.PSPName, payer.Method
 	p.updated = now
@@ -105,7 +110,9 @@ func (s *Sim) pay(ec, nav string, payer Payer, id string) (string, error) {
 			rtt.FiscalCodePA = ec
 		}
 		if t.Stamp != nil {
-			rtt.MBDAttachment = "U0lNVUxBVE8=" // the stamp document comes from the bollo simulator
+			if rtt.MBDAttachment, err = s.sellStamp(t, wrongStamp, now); err != nil {
+				return "", err
+			}
 		}
 		rt.Receipt.TransferList.Transfer = append(rt.Receipt.TransferList.Transfer, rtt)
 	}
@@ -118,6 +125,32 @@ func (s *Sim) pay(ec, nav string, payer Payer, id string) (string, error) {
 	s.order = append(s.order, key)
 	s.opt.Logger.Info("pagopa sim: notice paid", "ec", ec, "iuv", o.o.IUV, "psp", payer.PSP)
 	return id, nil
+}
+
+// sellStamp is the MarcaDaBollo a PSP sells for stamp transfer t, bound to
+// the document hash the position names (or, with the WrongStamp fault, to
+// another), base64 as the receipt carries it. s.mu is held.
+func (s *Sim) sellStamp(t gpd.Transfer, wrong bool, now time.Time) (string, error) {
+	hash, err := base64.StdEncoding.DecodeString(t.Stamp.HashDocument)
+	if err != nil || len(hash) != sha256.Size {
+		// GPD takes any text of up to 72 characters; a PSP stamps its hash.
+		h := sha256.Sum256([]byte(t.Stamp.HashDocument))
+		hash = h[:]
+	}
+	if wrong {
+		h := sha256.Sum256(append([]byte("another document: "), hash...))
+		hash = h[:]
+	}
+	if s.seller == nil {
+		if s.seller, err = bollo.NewSimulatorSeller("15376371009", "PSP simulato (@e.bollo)", now); err != nil {
+			return "", err
+		}
+	}
+	doc, err := s.seller.Sell(hash, pagopa.Cents(t.Amount), now)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(doc), nil
 }
 
 // verify checks that nav of ec could be paid now for amount cents, as

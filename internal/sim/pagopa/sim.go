@@ -14,7 +14,10 @@
 //   - the FdR API's reconciliation flows, made from the receipts (one flow
 //     per PSP, PublishFlows) or added by tests (AddFlow);
 //   - fault injection by notice-number pattern (AddFault, POST /test/faults)
-//     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429.
+//     and by header (X-Sim-Fault): timeouts, 5xx, 409, 429, and an @e.bollo
+//     sold for the wrong document;
+//   - @e.bollo: a stamp transfer's receipt carries a MarcaDaBollo bound to
+//     the position's document hash and signed like a PSP's (internal/pagopa/bollo).
 //
 // The product reaches it through the same clients (internal/pagopa/gpd,
 // internal/pagopa/checkout) and configuration it uses for the real
@@ -42,6 +45,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sportello/sportello/internal/pagopa/bollo"
 	"github.com/sportello/sportello/internal/pagopa/gpd"
 )
 
@@ -95,6 +99,9 @@ type Sim struct {
 	flows   []*simFlow
 	flowed  map[string]bool
 	flowSeq int
+	// seller signs the @e.bollo of stamp transfers; made at the first one
+	// (an RSA key takes a moment).
+	seller *bollo.Seller
 }
 
 type position struct {
