@@ -1,10 +1,15 @@
 package blob_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -14,7 +19,7 @@ import (
 	"github.com/sportello/sportello/internal/blob/blobtest"
 )
 
-func newFS(t *testing.T) (*blob.FS, string) {
+func newFS(t testing.TB) (*blob.FS, string) {
 	t.Helper()
 	root := t.TempDir()
 	s, err := blob.NewFS(root)
@@ -138,5 +143,43 @@ func TestFSPutRepairsSameSize(t *testing.T) {
 	}
 	if diff := cmp.Diff(content, got); diff != "" {
 		t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkFSPut1MB stores distinct 1 MB documents, one at a time and from
+// 8 goroutines at once (where the shared flush pays off), durably.
+func BenchmarkFSPut1MB(b *testing.B) {
+	payload := make([]byte, 1<<20)
+	for _, par := range []int{1, 8} {
+		b.Run(fmt.Sprintf("writers=%d", par), func(b *testing.B) {
+			s, _ := newFS(b)
+			var next atomic.Uint64
+			put := func() error {
+				var head [8]byte
+				binary.LittleEndian.PutUint64(head[:], next.Add(1))
+				_, _, err := s.Put(b.Context(), io.MultiReader(bytes.NewReader(head[:]), bytes.NewReader(payload[8:])))
+				return err
+			}
+			b.SetBytes(int64(len(payload)))
+			if par == 1 {
+				for b.Loop() {
+					if err := put(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+				return
+			}
+			b.SetParallelism(max(1, par/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := put(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+		})
 	}
 }

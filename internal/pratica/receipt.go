@@ -75,6 +75,18 @@ func receiptDocument(ctx context.Context, q db.Querier, ente tenant.ID, id ID) (
 // finds the document there (rendering is deterministic, so both would store
 // the same bytes).
 func IssueReceipt(ctx context.Context, d *db.DB, blobs blob.Store, render ReceiptRenderer, ente tenant.ID, id ID, now time.Time) (*Attachment, error) {
+	return issueReceipt(ctx, d, d.InTx, blobs, render, ente, id, now)
+}
+
+// IssueReceiptGrouped is IssueReceipt with the small transaction that
+// records the document committed through g, so that under a storm of
+// submissions the receipts share durable commits with them instead of
+// taking the database's write lock one at a time.
+func IssueReceiptGrouped(ctx context.Context, d *db.DB, g *db.Group, blobs blob.Store, render ReceiptRenderer, ente tenant.ID, id ID, now time.Time) (*Attachment, error) {
+	return issueReceipt(ctx, d, g.Do, blobs, render, ente, id, now)
+}
+
+func issueReceipt(ctx context.Context, d *db.DB, inTx func(context.Context, func(*sql.Tx) error) error, blobs blob.Store, render ReceiptRenderer, ente tenant.ID, id ID, now time.Time) (*Attachment, error) {
 	if a, err := receiptDocument(ctx, d, ente, id); err != nil || a != nil {
 		return a, err
 	}
@@ -95,7 +107,7 @@ func IssueReceipt(ctx context.Context, d *db.DB, blobs blob.Store, render Receip
 	}
 	a := Attachment{Name: "ricevuta-" + strings.ReplaceAll(data.Protocol, "/", "-") + ".pdf", MIME: "application/pdf",
 		Size: int64(len(pdf)), SHA256: string(key), Kind: Receipt, CreatedAt: now}
-	err = d.InTx(ctx, func(tx *sql.Tx) error {
+	err = inTx(ctx, func(tx *sql.Tx) error {
 		if err := addAttachment(ctx, tx, ente, id, &a); err != nil {
 			return err
 		}

@@ -531,7 +531,7 @@ func (s *Server) draftSubmitBy(w http.ResponseWriter, r *http.Request, f *draftF
 	// The submission is committed: the receipt is rendered now, outside
 	// the database's write lock; if this fails, the job queued with the
 	// submission renders it.
-	if _, err := pratica.IssueReceipt(ctx, s.db, s.opt.Blobs, RenderReceipt, e.ID, filed.ID, s.now()); err != nil {
+	if _, err := pratica.IssueReceiptGrouped(ctx, s.db, s.submits, s.opt.Blobs, RenderReceipt, e.ID, filed.ID, s.now()); err != nil {
 		s.log.WarnContext(ctx, "receipt left to its job", "pratica", filed.ID, "err", err)
 	}
 	http.Redirect(w, r, f.sent(filed.ID), http.StatusSeeOther)
