@@ -103,12 +103,18 @@ func parsePHC(s string) (p argonParams, salt, key []byte, err error) {
 	return argonParams{Memory: uint32(m), Time: uint32(t), Threads: uint8(th)}, salt, key, nil
 }
 
+// verifyHook, set only by tests, sees the costs of every password check.
+var verifyHook func(argonParams)
+
 // verifyPassword reports whether password matches hash, comparing in
 // constant time, and whether the hash should be redone with current costs.
 func verifyPassword(hash, password string, current argonParams) (ok, rehash bool, err error) {
 	p, salt, key, err := parsePHC(hash)
 	if err != nil {
 		return false, false, err
+	}
+	if verifyHook != nil {
+		verifyHook(p)
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	ok = subtle.ConstantTimeCompare(got, key) == 1
