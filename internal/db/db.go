@@ -19,7 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 // Engine names a SQL engine the application runs on.
@@ -100,10 +100,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if query != "" {
 		dsn += "&" + query
 	}
-	sqldb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
-	}
+	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
 	sqldb.SetConnMaxIdleTime(0)
@@ -113,7 +110,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// one new file retry for a few seconds.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err = sqldb.PingContext(ctx)
+		err := sqldb.PingContext(ctx)
 		if err == nil {
 			break
 		}
