@@ -14,7 +14,6 @@ import (
 
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/demo"
-	"github.com/sportello/sportello/internal/identity"
 	"github.com/sportello/sportello/internal/payment"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -186,17 +185,7 @@ func TestCertificateDesk(t *testing.T) {
 	}
 	s := newSite(t)
 	bg := context.Background()
-	e, err := tenant.BySlug(bg, s.DB, demo.Slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(bg, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	e := seedOperators(t, s)
 	if err := demo.SeedRegistry(bg, s.DB, e.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -10,25 +10,12 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/sportello/sportello/internal/demo"
-	"github.com/sportello/sportello/internal/identity"
-	"github.com/sportello/sportello/internal/tenant"
 )
 
 // operatorLogin signs the demo operator in, password and code, in a tab.
 func operatorLogin(t *testing.T, s *site, op demo.Operator) {
 	t.Helper()
-	ctx0 := context.Background()
-	e, err := tenant.BySlug(ctx0, s.DB, demo.Slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	seedOperators(t, s)
 	ctx := s.tab(t)
 	s.open(t, ctx, "/operatori/accedi", 200)
 	do(t, ctx, "type the password",

@@ -129,18 +129,7 @@ func TestOperatorLogin(t *testing.T) {
 		t.Fatalf("read the vendored axe-core: %v", err)
 	}
 	s := newSite(t)
-	ctx0 := context.Background()
-	e, err := tenant.BySlug(ctx0, s.DB, demo.Slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	seedOperators(t, s)
 	admin := demo.Operators()[3]
 
 	ctx := s.tab(t)
@@ -187,18 +176,7 @@ func TestOfficePages(t *testing.T) {
 		t.Fatalf("read the vendored axe-core: %v", err)
 	}
 	s := newSite(t)
-	ctx0 := context.Background()
-	e, err := tenant.BySlug(ctx0, s.DB, demo.Slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := identity.NewKeys(testSecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedOperators(ctx0, s.DB, keys, e.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	seedOperators(t, s)
 	head := demo.Operators()[2]
 	ctx := s.tab(t)
 	s.open(t, ctx, "/operatori/accedi", 200)
@@ -220,4 +198,23 @@ func TestOfficePages(t *testing.T) {
 			t.Errorf("%s: %d WCAG 2.1 A/AA violations:\n%s", path, len(vs), formatViolations(vs))
 		}
 	}
+}
+
+// seedOperators gives the demo comune its operators (with their TOTP
+// seeds) and returns the comune.
+func seedOperators(t *testing.T, s *site) *tenant.Ente {
+	t.Helper()
+	ctx := context.Background()
+	e, err := tenant.BySlug(ctx, s.DB, demo.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := identity.NewKeys(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedOperators(ctx, s.DB, keys, e.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -90,59 +90,45 @@ func TestFSCorrupt(t *testing.T) {
 }
 
 // TestFSPutRepairs checks that putting a content again replaces a damaged
-// copy of a different size, so a re-upload heals the store.
+// copy, so a re-upload heals the store: one of another size, and one of
+// the same size (a crash before the flush can leave one under the final
+// name), since Put compares the bytes, not only the size.
 func TestFSPutRepairs(t *testing.T) {
-	s, root := newFS(t)
 	content := []byte("verbale di consegna")
-	k, err := blob.PutBytes(t.Context(), s, content)
-	if err != nil {
-		t.Fatalf("PutBytes: %v", err)
-	}
-	path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
-	if err := os.WriteFile(path, content[:5], 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
-		t.Fatalf("PutBytes again: %v", err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(content, got); diff != "" {
-		t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		name    string
+		damaged []byte
+	}{
+		{"shorter", content[:5]},
+		{"same size", make([]byte, len(content))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, root := newFS(t)
+			k, err := blob.PutBytes(t.Context(), s, content)
+			if err != nil {
+				t.Fatalf("PutBytes: %v", err)
+			}
+			path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
+			if err := os.WriteFile(path, tc.damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
+				t.Fatalf("PutBytes again: %v", err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(content, got); diff != "" {
+				t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
 func TestNewFSEmptyRoot(t *testing.T) {
 	if _, err := blob.NewFS(""); err == nil {
 		t.Errorf("NewFS(\"\") succeeded, want an error")
-	}
-}
-
-// TestFSPutRepairsSameSize checks that a damaged copy of the same size (a
-// crash before the flush can leave one under the final name) is replaced
-// too: Put compares the bytes, not only the size.
-func TestFSPutRepairsSameSize(t *testing.T) {
-	s, root := newFS(t)
-	content := []byte("verbale di consegna")
-	k, err := blob.PutBytes(t.Context(), s, content)
-	if err != nil {
-		t.Fatalf("PutBytes: %v", err)
-	}
-	path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
-	if err := os.WriteFile(path, make([]byte, len(content)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
-		t.Fatalf("PutBytes again: %v", err)
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(content, got); diff != "" {
-		t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
 	}
 }
 

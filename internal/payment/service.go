@@ -175,27 +175,10 @@ type PollStats struct {
 // A failure on one notice is counted and left for the next round.
 func (s *Service) Poll(ctx context.Context, limit int) (PollStats, error) {
 	var st PollStats
-	rows, err := s.DB.QueryContext(ctx, `SELECT p.ente_id, p.id FROM payment p WHERE p.state = 'open'
+	keys, err := selectKeys(ctx, s.DB, `SELECT p.ente_id, p.id FROM payment p WHERE p.state = 'open'
 		ORDER BY p.polled_at, p.id LIMIT $1`, limit)
 	if err != nil {
 		return st, fmt.Errorf("payment: poll: %w", err)
-	}
-	type key struct {
-		ente tenant.ID
-		id   ID
-	}
-	var keys []key
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.ente, &k.id); err != nil {
-			rows.Close()
-			return st, err
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, err
 	}
 	var got []*fetched
 	for _, k := range keys {
@@ -404,4 +387,29 @@ func (s *Service) setCheckout(ctx context.Context, p *Payment, c CheckoutState) 
 		}
 		return addEvent(ctx, tx, p.Ente, p.ID, Event{At: now, Actor: "citizen", Kind: "checkout_" + string(c), From: p.State, To: p.State})
 	})
+}
+
+// paymentKey names one payment of one ente.
+type paymentKey struct {
+	ente tenant.ID
+	id   ID
+}
+
+// selectKeys runs a query of (ente_id, id) pairs and reads them all, so a
+// job can close the rows before it works on each payment.
+func selectKeys(ctx context.Context, q db.Querier, query string, args ...any) ([]paymentKey, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []paymentKey
+	for rows.Next() {
+		var k paymentKey
+		if err := rows.Scan(&k.ente, &k.id); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }

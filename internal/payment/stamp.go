@@ -186,28 +186,11 @@ type SettleStats struct {
 // left for the next round.
 func (st *Stamps) Settle(ctx context.Context, limit int) (SettleStats, error) {
 	var stats SettleStats
-	rows, err := st.Payments.DB.QueryContext(ctx, `SELECT s.ente_id, s.payment_id FROM payment_stamp s
+	keys, err := selectKeys(ctx, st.Payments.DB, `SELECT s.ente_id, s.payment_id FROM payment_stamp s
 		JOIN payment p ON p.ente_id = s.ente_id AND p.id = s.payment_id
 		WHERE s.state = 'awaiting' AND p.state = 'paid' ORDER BY s.id LIMIT $1`, limit)
 	if err != nil {
 		return stats, fmt.Errorf("payment: settle stamps: %w", err)
-	}
-	type key struct {
-		ente tenant.ID
-		id   ID
-	}
-	var keys []key
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.ente, &k.id); err != nil {
-			rows.Close()
-			return stats, err
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return stats, err
 	}
 	for _, k := range keys {
 		if err := st.settle(ctx, k.ente, k.id); err != nil {
