@@ -90,7 +90,7 @@ func isObjectDigestsOID(body []byte) bool { return bytes.Equal(body, objectDiges
 // /Contents; it returns the signed PDF.
 func (a *assembled) sign(key *ecdsa.PrivateKey, cert *x509.Certificate) ([]byte, error) {
 	pdf := a.pdf
-	end := a.contents + 2 + 2*sigContentsLen
+	end := a.contents + 2 + 2*a.sigRoom
 	br := fmt.Sprintf("[0 %010d %010d %010d]", a.contents, end, len(pdf)-end)
 	copy(pdf[a.byteRange:], br)
 	h := sha256.New()
@@ -101,8 +101,8 @@ func (a *assembled) sign(key *ecdsa.PrivateKey, cert *x509.Certificate) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	if len(cms) > sigContentsLen {
-		return nil, fmt.Errorf("certificate: signature of %d bytes does not fit %d", len(cms), sigContentsLen)
+	if len(cms) > a.sigRoom {
+		return nil, fmt.Errorf("certificate: signature of %d bytes does not fit %d", len(cms), a.sigRoom)
 	}
 	hex.Encode(pdf[a.contents+1:], cms)
 	return pdf, nil

@@ -3,6 +3,7 @@ package certificate
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
-	"rsc.io/qr"
+	"rsc.io/qr/coding"
 )
 
 // This file writes the certificate's PDF by hand, object by object: a
@@ -44,14 +45,25 @@ const (
 	objFirst   = 8
 )
 
-// sigContentsLen is the room reserved for the CMS signature, in bytes (it
-// is written as twice as many hex digits).
-const sigContentsLen = 6144
+// sigRoom is the room reserved for the CMS signature, in bytes (it is
+// written as twice as many hex digits): the signer's certificate, its
+// issuer's name once more (the SignerInfo names it), the digest of every
+// object, and 1 KiB for the rest — attribute and algorithm identifiers,
+// the ECDSA signature, the DER headers — several times what they take.
+// Reserving no more than that keeps the file small: every byte of it is
+// hashed, stored and sent.
+func sigRoom(cert *x509.Certificate, pages int) int {
+	objects := objFirst + 2*pages
+	return len(cert.Raw) + len(cert.RawIssuer) + 48*objects + 1024
+}
+
+// zeros fills /Contents until the signature is written.
+var zeros = bytes.Repeat([]byte("0"), 16<<10)
 
 // widths are Helvetica's and Helvetica-Bold's glyph widths (1/1000 em) in
 // cp1252, read once from fpdf's copy of the Adobe metrics.
-var widths = sync.OnceValue(func() [2][256]float64 {
-	var w [2][256]float64
+var widths = sync.OnceValue(func() *[2][256]float64 {
+	w := new([2][256]float64)
 	f := fpdf.New("P", "pt", "A4", "")
 	for i, style := range []string{"", "B"} {
 		f.SetFont("Helvetica", style, 1000)
@@ -95,16 +107,20 @@ func winAnsi(s string) []byte {
 	return out
 }
 
+// fontWidths returns the glyph widths of the regular or the bold font.
+func fontWidths(bold bool) *[256]float64 {
+	if bold {
+		return &widths()[1]
+	}
+	return &widths()[0]
+}
+
 // textWidth is the width in points of cp1252 text in a font and size.
 func textWidth(b []byte, bold bool, size float64) float64 {
-	w := widths()
-	i := 0
-	if bold {
-		i = 1
-	}
+	w := fontWidths(bold)
 	sum := 0.0
 	for _, c := range b {
-		sum += w[i][c]
+		sum += w[c]
 	}
 	return sum * size / 1000
 }
@@ -127,7 +143,9 @@ func newDoc() *doc {
 }
 
 func (d *doc) addPage() {
-	d.pages = append(d.pages, &page{y: pageH - margin})
+	p := &page{y: pageH - margin}
+	p.b.Grow(6 << 10) // a full page of text and the QR code
+	d.pages = append(d.pages, p)
 }
 
 func (d *doc) cur() *page { return d.pages[len(d.pages)-1] }
@@ -252,7 +270,7 @@ func (d *doc) table(cols []float64, rows [][]string) {
 // around it), its top-left corner at (x, y): one image scaled without
 // interpolation prints as crisp as rectangles per module, in a fraction
 // of the bytes.
-func (p *page) qr(code *qr.Code, x, y, side float64) {
+func (p *page) qr(code *coding.Code, x, y, side float64) {
 	n := code.Size + 8
 	row := (n + 7) / 8
 	p.b.WriteString("q ")
@@ -293,13 +311,17 @@ func (p *page) num(f float64) {
 // wrap breaks cp1252 text into lines no wider than width.
 func wrap(b []byte, bold bool, size, width float64) [][]byte {
 	var out [][]byte
+	w := fontWidths(bold)
 	for len(b) > 0 {
 		if textWidth(b, bold, size) <= width {
 			out = append(out, b)
 			break
 		}
-		cut, lastSpace := 0, -1
-		for cut < len(b) && textWidth(b[:cut+1], bold, size) <= width {
+		// The longest prefix that fits, summing the widths as it grows
+		// (in the same order as textWidth, so the two agree exactly).
+		cut, lastSpace, sum := 0, -1, 0.0
+		for cut < len(b) && (sum+w[b[cut]])*size/1000 <= width {
+			sum += w[b[cut]]
 			if b[cut] == ' ' {
 				lastSpace = cut
 			}
@@ -377,6 +399,8 @@ type assembled struct {
 	// contents is the offset of the '<' that opens the signature's
 	// /Contents hex string; byteRange of the "[...]" placeholder.
 	contents, byteRange int
+	// sigRoom is the room /Contents has for the CMS, in bytes.
+	sigRoom int
 	// objects are each object's byte span, for the per-object digests.
 	objects map[int][2]int
 }
@@ -389,10 +413,10 @@ type info struct {
 
 // assemble writes the objects, the cross-reference table and the
 // trailer around the pages' content streams.
-func (d *doc) assemble(in info, sigName, sigLocation string) *assembled {
+func (d *doc) assemble(in info, sigName, sigLocation string, sigRoom int) *assembled {
 	var w bytes.Buffer
-	w.Grow(16384 + 2*sigContentsLen)
-	a := &assembled{objects: map[int][2]int{}}
+	w.Grow(8192 + len(d.pages)*(6<<10) + 2*sigRoom)
+	a := &assembled{objects: map[int][2]int{}, sigRoom: sigRoom}
 	total := objFirst + 2*len(d.pages)
 	offsets := make([]int, total)
 	obj := func(n int, body func()) {
@@ -431,7 +455,9 @@ func (d *doc) assemble(in info, sigName, sigLocation string) *assembled {
 		w.WriteString(" /Contents ")
 		a.contents = w.Len()
 		w.WriteByte('<')
-		w.Write(bytes.Repeat([]byte("0"), 2*sigContentsLen))
+		for n := 2 * sigRoom; n > 0; n -= len(zeros) {
+			w.Write(zeros[:min(n, len(zeros))])
+		}
 		w.WriteByte('>')
 		w.WriteString(" /M (" + pdfDate(in.created) + ") /Name ")
 		infoString(&w, sigName)

@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode"
 
-	"rsc.io/qr"
-
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/codfisc"
 	"github.com/sportello/sportello/internal/registry"
@@ -113,7 +111,7 @@ func render(d *Data, key *SigningKey) (*assembled, *Payload, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	code, err := qr.Encode(d.VerifyURL+"?q="+sealed, qr.M)
+	code, err := encodeQR(d.VerifyURL + "?q=" + sealed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("certificate: QR: %w", err)
 	}
@@ -148,7 +146,7 @@ func render(d *Data, key *SigningKey) (*assembled, *Payload, error) {
 	in := info{title: strings.ToLower(title[:1]) + strings.ToLower(title[1:]), author: e.Name,
 		subject: d.Code, created: d.Issued.UTC().Format("20060102150405"), payload: sealed}
 	in.title = "C" + in.title[1:]
-	return p.assemble(in, e.Name, e.ShortName()), payload, nil
+	return p.assemble(in, e.Name, e.ShortName(), sigRoom(key.Certificate, len(p.pages))), payload, nil
 }
 
 // section prints what one type certifies.
