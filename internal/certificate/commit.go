@@ -3,27 +3,26 @@ package certificate
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"sync"
 
-	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
 // This file is the group commit. Rendering and signing a certificate take
-// half a millisecond of CPU; making it durable takes fsyncs — the file in
+// half a millisecond of CPU; making it durable takes flushes — the file in
 // the blob store, the protocol entry and the certificate row in the
 // database — of a millisecond or more each, and on SQLite the commits of
-// one database are serial. So requests that arrive while a commit is under
-// way queue, and the request that finds no commit running becomes the
-// leader: it stores the queued files together (their fsyncs overlap) and
-// registers them all in one transaction, then hands over to the next batch.
-// A lone request is its own batch, so nothing waits for a timer.
+// one database are serial. Each request stores its own file first (the
+// blob store shares one flush among the Puts waiting at the same time), so
+// the files of the next batch are written while the database commits the
+// last one. Then requests that arrive while a commit is under way queue,
+// and the request that finds no commit running becomes the leader: it
+// registers the queued certificates in one transaction, then hands over
+// to the next batch. A lone request is its own batch, so nothing waits for
+// a timer.
 
-// pending is one signed certificate waiting to be made durable.
+// pending is one signed and stored certificate waiting to be registered.
 type pending struct {
 	c     *Certificate
-	pdf   []byte
 	entry *protocol.Entry
 	audit AuditFunc
 	// existing is set for a certificate that awaited its stamp: its row
@@ -36,7 +35,8 @@ type pending struct {
 // database's write lock for long.
 const maxBatch = 128
 
-// commit stores p's file and registers it, with whatever else is queued.
+// commit registers p, whose file is already stored, with whatever else is
+// queued.
 func (is *Issuer) commit(ctx context.Context, p *pending) error {
 	p.done = make(chan error, 1)
 	p.existing = p.c.ID != 0
@@ -69,40 +69,17 @@ func (is *Issuer) commit(ctx context.Context, p *pending) error {
 	return <-p.done
 }
 
-// commitBatch stores the files, then registers the batch in one
-// transaction; if that fails, each certificate is retried alone so that
-// one bad row does not fail the others.
+// commitBatch registers the batch in one transaction; if that fails, each
+// certificate is retried alone so that one bad row does not fail the
+// others.
 func (is *Issuer) commitBatch(ctx context.Context, batch []*pending) {
-	var wg sync.WaitGroup
-	stored := make([]error, len(batch))
-	for i, p := range batch {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := blob.PutBytes(ctx, is.Blobs, p.pdf); err != nil {
-				stored[i] = fmt.Errorf("certificate: store the file: %w", err)
-			}
-		}()
-	}
-	wg.Wait()
-	var ok []*pending
-	for i, p := range batch {
-		if stored[i] != nil {
-			p.done <- stored[i]
-			continue
-		}
-		ok = append(ok, p)
-	}
-	if len(ok) == 0 {
-		return
-	}
-	if err := is.register(ctx, ok); err == nil || len(ok) == 1 {
-		for _, p := range ok {
+	if err := is.register(ctx, batch); err == nil || len(batch) == 1 {
+		for _, p := range batch {
 			p.done <- err
 		}
 		return
 	}
-	for _, p := range ok {
+	for _, p := range batch {
 		p.done <- is.register(ctx, []*pending{p})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"regexp"
@@ -217,8 +216,14 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(pdf)
-	c.DocumentSHA256 = hex.EncodeToString(sum[:])
+	// The file is stored before the certificate is registered, so that a
+	// registered certificate always has its file; the store's key is the
+	// file's SHA-256, the digest the protocol entry records.
+	k, err := blob.PutBytes(ctx, is.Blobs, pdf)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: store the file: %w", err)
+	}
+	c.DocumentSHA256 = string(k)
 	correspondent := holder.FullName() + " (" + holder.FiscalCode + ")"
 	if c.Requester != "" {
 		correspondent = c.Requester
@@ -230,7 +235,7 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
 		Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
 		Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
-	if err := is.commit(ctx, &pending{c: c, pdf: pdf, entry: entry, audit: audit}); err != nil {
+	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit}); err != nil {
 		return nil, err
 	}
 	c.State = Issued
