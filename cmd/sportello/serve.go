@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -190,7 +191,10 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		return err
 	}
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
-	log.Info("starting", append([]any{"version", version()}, cfg.Attrs()...)...)
+	// The runtime reads GOGC and GOMEMLIMIT from the process's own
+	// environment, so TuneGC looks there too.
+	gc := config.TuneGC(os.Getenv)
+	log.Info("starting", append(append([]any{"version", version()}, cfg.Attrs()...), gc.Attrs()...)...)
 
 	a, err := open(ctx, cfg, log, cfg.JobWorkers)
 	if err != nil {
