@@ -86,38 +86,66 @@ func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
 		return "", 0, err
 	}
 	final := s.path(k)
-	if stored(final, k, n) {
-		// Already there with the same bytes; it may be another Put's that
-		// is still waiting for its flush, so wait for one too.
-		return k, n, s.durable()
-	}
 	if s.group == nil {
-		if err := tmp.Sync(); err != nil {
-			return "", 0, err
-		}
+		return k, n, s.placeSynced(tmp, final, k, n, &renamed)
 	}
 	if err := tmp.Close(); err != nil {
 		return "", 0, err
 	}
-	if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
+	// Renaming without replacing finds an existing copy without looking
+	// for it first, and the directories are made only when missing: one
+	// system call in the common case instead of four.
+	err = renameNoReplace(tmp.Name(), final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
+			return "", 0, err
+		}
+		if err := s.mkdir(filepath.Dir(final)); err != nil {
+			return "", 0, err
+		}
+		err = renameNoReplace(tmp.Name(), final)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		if stored(final, k, n) {
+			// Already there with the same bytes; it may be another Put's
+			// that is still waiting for its flush, so wait for one too.
+			return k, n, s.group.Sync()
+		}
+		// A damaged copy: replace it.
+		err = os.Rename(tmp.Name(), final)
+	}
+	if err != nil {
 		return "", 0, err
 	}
+	renamed = true
+	return k, n, s.group.Sync()
+}
+
+// placeSynced moves a Put's temporary file to final without the shared
+// flush: it fsyncs the file before renaming it and the directory after.
+func (s *FS) placeSynced(tmp *os.File, final string, k Key, n int64, renamed *bool) error {
+	if stored(final, k, n) {
+		return nil // already there with the same bytes, synced by its Put
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
+		return err
+	}
 	if err := s.mkdir(filepath.Dir(final)); err != nil {
-		return "", 0, err
+		return err
 	}
 	// Renaming over an existing file is safe: a concurrent Put of the same
 	// content wrote the same bytes, and open readers keep the old inode.
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", 0, err
+		return err
 	}
-	renamed = true
-	if s.group != nil {
-		return k, n, s.group.Sync()
-	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return "", 0, err
-	}
-	return k, n, nil
+	*renamed = true
+	return syncDir(filepath.Dir(final))
 }
 
 // durable returns once what was written so far is on disk.

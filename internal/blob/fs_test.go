@@ -20,20 +20,38 @@ import (
 )
 
 func newFS(t testing.TB) (*blob.FS, string) {
+	return newFSWith(t, blob.NewFS)
+}
+
+func newFSWith(t testing.TB, open func(string) (*blob.FS, error)) (*blob.FS, string) {
 	t.Helper()
 	root := t.TempDir()
-	s, err := blob.NewFS(root)
+	s, err := open(root)
 	if err != nil {
 		t.Fatalf("NewFS: %v", err)
 	}
 	return s, root
 }
 
+// openers are the two ways an FS makes a Put durable: one shared flush
+// (Linux) or an fsync of each file and directory (elsewhere).
+var openers = []struct {
+	name string
+	open func(string) (*blob.FS, error)
+}{
+	{"group flush", blob.NewFS},
+	{"each synced", blob.NewFSEachSynced},
+}
+
 func TestFS(t *testing.T) {
-	blobtest.RunSuite(t, func(t *testing.T) blob.Store {
-		s, _ := newFS(t)
-		return s
-	})
+	for _, o := range openers {
+		t.Run(o.name, func(t *testing.T) {
+			blobtest.RunSuite(t, func(t *testing.T) blob.Store {
+				s, _ := newFSWith(t, o.open)
+				return s
+			})
+		})
+	}
 }
 
 // TestFSLayout pins the layout on disk, which backups and operators rely on,
@@ -102,27 +120,33 @@ func TestFSPutRepairs(t *testing.T) {
 		{"shorter", content[:5]},
 		{"same size", make([]byte, len(content))},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, root := newFS(t)
-			k, err := blob.PutBytes(t.Context(), s, content)
-			if err != nil {
-				t.Fatalf("PutBytes: %v", err)
-			}
-			path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
-			if err := os.WriteFile(path, tc.damaged, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
-				t.Fatalf("PutBytes again: %v", err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(content, got); diff != "" {
-				t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
-			}
-		})
+		for _, o := range openers {
+			t.Run(tc.name+"/"+o.name, func(t *testing.T) {
+				testFSPutRepairs(t, o.open, content, tc.damaged)
+			})
+		}
+	}
+}
+
+func testFSPutRepairs(t *testing.T, open func(string) (*blob.FS, error), content, damaged []byte) {
+	s, root := newFSWith(t, open)
+	k, err := blob.PutBytes(t.Context(), s, content)
+	if err != nil {
+		t.Fatalf("PutBytes: %v", err)
+	}
+	path := filepath.Join(root, string(k[0:2]), string(k[2:4]), string(k))
+	if err := os.WriteFile(path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blob.PutBytes(t.Context(), s, content); err != nil {
+		t.Fatalf("PutBytes again: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(content, got); diff != "" {
+		t.Errorf("file after second Put mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -1,6 +1,8 @@
 package blob
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -20,4 +22,23 @@ func fsFlusher(root string) (func() error, error) {
 	return func() error {
 		return unix.Syncfs(int(d.Fd()))
 	}, nil
+}
+
+// renameNoReplace renames from to to unless to exists (fs.ErrExist). A
+// file system without RENAME_NOREPLACE gets a check, then a rename: the
+// content is the same whoever wins a race.
+func renameNoReplace(from, to string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		if _, err := os.Lstat(to); err == nil {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: fs.ErrExist}
+		}
+		err = os.Rename(from, to)
+	}
+	if err != nil {
+		if _, ok := err.(*os.LinkError); !ok {
+			err = &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
+		}
+	}
+	return err
 }
