@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
@@ -24,7 +25,7 @@ import (
 type pending struct {
 	c     *Certificate
 	entry *protocol.Entry
-	audit AuditFunc
+	audit EventFunc
 	// existing is set for a certificate that awaited its stamp: its row
 	// is updated, not inserted.
 	existing bool
@@ -84,15 +85,21 @@ func (is *Issuer) commitBatch(ctx context.Context, batch []*pending) {
 	}
 }
 
-// register numbers and records a batch in one transaction.
+// register numbers and records a batch in one transaction: the protocol
+// entries and the audit events of the batch each go in together.
 func (is *Issuer) register(ctx context.Context, batch []*pending) error {
 	now := is.now()
+	entries := make([]*protocol.Entry, len(batch))
+	for i, p := range batch {
+		entries[i] = p.entry
+	}
 	return is.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if err := protocol.RegisterEach(ctx, is.Registrar, tx, entries, now); err != nil {
+			return err
+		}
+		var events []*audit.Event
 		for _, p := range batch {
 			c := p.c
-			if err := is.Registrar.Register(ctx, tx, p.entry, now); err != nil {
-				return err
-			}
 			c.ProtocolYear, c.ProtocolNumber = p.entry.Year, int64(p.entry.Number)
 			var err error
 			if p.existing {
@@ -104,11 +111,10 @@ func (is *Issuer) register(ctx context.Context, batch []*pending) error {
 				return err
 			}
 			if p.audit != nil {
-				if err := p.audit(ctx, tx, c, now); err != nil {
-					return err
-				}
+				ev := p.audit(c)
+				events = append(events, &ev)
 			}
 		}
-		return nil
+		return audit.RecordAll(ctx, tx, events, now)
 	})
 }

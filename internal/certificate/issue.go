@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
@@ -43,8 +44,13 @@ type Issuer struct {
 	committing bool
 }
 
-// AuditFunc records an issued certificate in the audit log, in tx.
+// AuditFunc records a change to a certificate in the audit log, in tx.
 type AuditFunc func(ctx context.Context, tx *sql.Tx, c *Certificate, now time.Time) error
+
+// EventFunc describes an issued certificate's audit event; the group
+// commit records the events of a batch together, in the transaction that
+// registers them.
+type EventFunc func(c *Certificate) audit.Event
 
 // Order is one request for a certificate.
 type Order struct {
@@ -69,9 +75,9 @@ type Order struct {
 	StampID string
 	// VerifyURL is the ente's /verifica address printed under the QR.
 	VerifyURL string
-	// Audit, when set, records the issuance in the audit log inside the
-	// transaction that registers it.
-	Audit AuditFunc
+	// Audit, when set, is the issuance's audit event, recorded inside the
+	// transaction that registers the certificate.
+	Audit EventFunc
 	// ReturnTo is where the stamp payment sends the citizen back; the
 	// certificate's id is appended ("…/certificati" → "…/certificati/42").
 	ReturnTo string
@@ -198,7 +204,7 @@ func (is *Issuer) check(ctx context.Context, o Order) (*registry.Person, *regist
 // produce renders, seals, signs, registers and stores an issued
 // certificate; c is inserted (or, awaiting its stamp, updated).
 func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, holder *registry.Person,
-	household *registry.Household, verifyURL string, audit AuditFunc, now time.Time) ([]byte, error) {
+	household *registry.Household, verifyURL string, audit EventFunc, now time.Time) ([]byte, error) {
 	key, err := is.Keys.Current(ctx, is.DB, e, now)
 	if err != nil {
 		return nil, err

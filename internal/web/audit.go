@@ -17,9 +17,16 @@ import (
 // and the client's address, so that the audited change and its record
 // commit together.
 func (s *Server) audit(ctx context.Context, tx *sql.Tx, r *http.Request, e audit.Event, now time.Time) error {
-	e.RequestID = logging.RequestID(ctx)
-	e.IP = s.clientIP(r)
+	e = s.auditEvent(r.WithContext(ctx), e)
 	return audit.Record(ctx, tx, &e, now)
+}
+
+// auditEvent is e with the request's id and the client's address, for a
+// caller that records it later (a group commit).
+func (s *Server) auditEvent(r *http.Request, e audit.Event) audit.Event {
+	e.RequestID = logging.RequestID(r.Context())
+	e.IP = s.clientIP(r)
+	return e
 }
 
 // auditAlone records an event that has no other change to commit with (a

@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
@@ -147,9 +144,9 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode,
 		Kinds: kinds, Citizen: pr.Citizen.ID, CitizenCF: pr.Citizen.FiscalCode, Exemption: ex, ExemptionText: exText,
 		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati",
-		Audit: func(ctx context.Context, tx *sql.Tx, c *certificate.Certificate, now time.Time) error {
-			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.issued",
-				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: "online " + c.Kinds.String()}, now)
+		Audit: func(c *certificate.Certificate) audit.Event {
+			return s.auditEvent(r, audit.Event{Ente: e.ID, Actor: citizenActor(pr.Citizen.ID), Action: "certificate.issued",
+				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: "online " + c.Kinds.String()})
 		}})
 	if err != nil {
 		msg, status, err := refusalMessage(p.basePage, err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/certificate"
@@ -203,6 +204,32 @@ func TestCertificateJourney(t *testing.T) {
 	print := body[i : i+strings.Index(body[i:], `"`)]
 	if res, _ := as(pDesk, "GET", print, "", ""); res.StatusCode != 200 {
 		t.Errorf("desk print: %d", res.StatusCode)
+	}
+	// Both issuances are in the audit log, recorded by the group commit
+	// with who, the certificate, the request and the address.
+	events, err := audit.List(context.Background(), f.srv.db, f.ente, audit.Filter{Action: "certificate.issued"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlineID := strings.TrimPrefix(path, "/area-personale/certificati/")
+	var online, desk *audit.Event
+	for i, ev := range events {
+		switch {
+		case ev.Subject == "certificate:"+onlineID:
+			online = &events[i]
+		case ev.Actor.Kind == audit.Operator && strings.Contains(ev.Detail, "contratto di affitto"):
+			desk = &events[i]
+		}
+	}
+	if online == nil || online.Actor != citizenActor(f.citizenA) || online.Detail != "online 8+12" ||
+		online.RequestID == "" || online.IP == "" {
+		t.Errorf("online issuance's audit event: %+v", online)
+	}
+	if desk == nil || !strings.Contains(desk.Detail, "richiedente: Mario Rossi") || desk.RequestID == "" {
+		t.Errorf("desk issuance's audit event: %+v", desk)
+	}
+	if r, err := audit.Verify(context.Background(), f.srv.db, f.ente); err != nil || !r.Intact() || r.Events != r.Head {
+		t.Errorf("audit log: %+v, %v", r, err)
 	}
 	// The desk cannot issue stato civile to a stranger.
 	res, _ = as(pDesk, "POST", "/sportello/certificati", url.Values{"cf": {"BNCLRA85C41A116I"}, "tipo": {"11"},

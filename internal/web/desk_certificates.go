@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/audit"
@@ -69,10 +66,10 @@ func (s *Server) deskCertificateIssue(w http.ResponseWriter, r *http.Request) er
 	order := certificate.Order{Ente: e, Channel: certificate.Desk, HolderCF: f.HolderCF, Kinds: kinds,
 		Operator: pr.Operator.ID, Requester: f.Requester, RequesterCF: f.RequesterCF, Reason: f.Reason,
 		Force: f.Force, Exemption: ex, ExemptionText: exText, StampID: f.StampID, VerifyURL: s.verifyURL(r),
-		Audit: func(ctx context.Context, tx *sql.Tx, c *certificate.Certificate, now time.Time) error {
-			return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "certificate.issued",
+		Audit: func(c *certificate.Certificate) audit.Event {
+			return s.auditEvent(r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "certificate.issued",
 				Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success,
-				Detail: "desk " + c.Kinds.String() + "; richiedente: " + f.Requester + "; motivo: " + f.Reason}, now)
+				Detail: "desk " + c.Kinds.String() + "; richiedente: " + f.Requester + "; motivo: " + f.Reason})
 		}}
 	if f.HolderCF != "" {
 		if cf, err := identity.ParseFiscalCode(f.HolderCF); err == nil {
