@@ -148,14 +148,6 @@ func (s *FS) placeSynced(tmp *os.File, final string, k Key, n int64, renamed *bo
 	return syncDir(filepath.Dir(final))
 }
 
-// durable returns once what was written so far is on disk.
-func (s *FS) durable() error {
-	if s.group == nil {
-		return nil // each Put synced its own file before renaming it
-	}
-	return s.group.Sync()
-}
-
 // mkdir creates dir if it is missing; without the shared flush it also
 // fsyncs the parent, so the new entry survives a crash together with the
 // file renamed into it.
