@@ -284,22 +284,40 @@ func (p *page) qr(code *coding.Code, x, y, side float64) {
 	p.b.WriteString(" cm\nBI /W " + strconv.Itoa(n) + " /H " + strconv.Itoa(n) +
 		" /CS /G /BPC 1 /F /AHx /I false\nID\n")
 	line := make([]byte, row)
+	var digits [64]byte
 	for r := range n {
-		clear(line)
-		for c := range n {
-			qx, qy := c-4, r-4
-			dark := qx >= 0 && qy >= 0 && qx < code.Size && qy < code.Size && code.Black(qx, qy)
-			if !dark { // 1 is white in DeviceGray
-				line[c/8] |= 0x80 >> (c % 8)
-			}
+		qrRow(line, code, r-4, n)
+		for i := 0; i < len(line); i += len(digits) / 2 {
+			chunk := line[i:min(len(line), i+len(digits)/2)]
+			p.b.Write(digits[:hex.Encode(digits[:], chunk)])
 		}
-		for c := n; c < row*8; c++ {
-			line[c/8] |= 0x80 >> (c % 8)
-		}
-		p.b.WriteString(hex.EncodeToString(line))
 		p.b.WriteByte('\n')
 	}
 	p.b.WriteString(">\nEI Q\n")
+}
+
+// qrRow fills line with row y of the code (a quiet-zone row when y is
+// outside it), shifted right by the four modules of the quiet zone, in
+// DeviceGray's sense (1 is white) and white past n modules. The code's
+// bitmap has 1 for dark and zeros past its size, so each output byte is
+// the complement of two source nibbles.
+func qrRow(line []byte, code *coding.Code, y, n int) {
+	var src []byte
+	if y >= 0 && y < code.Size {
+		src = code.Bitmap[y*code.Stride : (y+1)*code.Stride]
+	}
+	at := func(k int) byte {
+		if k < 0 || k >= len(src) {
+			return 0
+		}
+		return src[k]
+	}
+	for j := range line {
+		line[j] = ^(at(j-1)<<4 | at(j)>>4)
+	}
+	if pad := len(line)*8 - n; pad > 0 {
+		line[len(line)-1] |= byte(1)<<pad - 1
+	}
 }
 
 // num writes a number with two decimals.

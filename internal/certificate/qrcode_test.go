@@ -42,3 +42,27 @@ func TestEncodeQR(t *testing.T) {
 		t.Error("encodeQR took 3000 bytes, want an error")
 	}
 }
+
+// TestQRRow checks the byte-wise rows of the PDF's QR image against the
+// definition, module by module: four white modules around the code, 1 for
+// white, white padding to the byte.
+func TestQRRow(t *testing.T) {
+	for _, text := range []string{"1", "https://ala.example/verifica?q=" + strings.Repeat("AbC-_9", 40), strings.Repeat("x", 900)} {
+		code, err := encodeQR(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := code.Size + 8
+		line := make([]byte, (n+7)/8)
+		for r := range n {
+			qrRow(line, code, r-4, n)
+			for c := range len(line) * 8 {
+				x, y := c-4, r-4
+				dark := c < n && x >= 0 && y >= 0 && x < code.Size && y < code.Size && code.Black(x, y)
+				if white := line[c/8]&(0x80>>(c%8)) != 0; white == dark {
+					t.Fatalf("%d modules: row %d, column %d: white %v, want %v", code.Size, r, c, white, !dark)
+				}
+			}
+		}
+	}
+}
