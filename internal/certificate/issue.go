@@ -281,7 +281,14 @@ func (is *Issuer) CompleteStamp(ctx context.Context, e *tenant.Ente, code, stamp
 		return nil, err
 	}
 	c.Stamp.ID = stampID
-	pdf, err := is.produce(ctx, e, c, holder, household, verifyURL, nil, is.now())
+	// Issued by the platform on the stamp's receipt, not by a request: the
+	// event names the stamp that paid it.
+	event := func(c *Certificate) audit.Event {
+		return audit.Event{Ente: e.ID, Actor: audit.Actor{Kind: audit.System, ID: "pagopa"}, Action: "certificate.issued",
+			Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success,
+			Detail: string(c.Channel) + " " + c.Kinds.String() + "; marca da bollo digitale " + stampID}
+	}
+	pdf, err := is.produce(ctx, e, c, holder, household, verifyURL, event, is.now())
 	if err != nil {
 		return nil, err
 	}

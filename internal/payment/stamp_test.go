@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/certificate"
@@ -210,6 +211,16 @@ func TestStampPaid(t *testing.T) {
 	}
 	if again := f.certificate(t, c.ID); again.DocumentSHA256 != got.DocumentSHA256 {
 		t.Errorf("the certificate changed: %s → %s", got.DocumentSHA256, again.DocumentSHA256)
+	}
+	// The issuance is audited once, by the platform, naming the stamp.
+	events, err := audit.List(ctx, f.d, f.ala.ente, audit.Filter{Subject: "certificate:" + strconv.FormatInt(int64(c.ID), 10),
+		Action: "certificate.issued"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Actor != (audit.Actor{Kind: audit.System, ID: "pagopa"}) ||
+		!strings.HasSuffix(events[0].Detail, "marca da bollo digitale "+sp.IUBD) {
+		t.Errorf("audit events of the issuance: %+v", events)
 	}
 }
 
