@@ -48,6 +48,8 @@ type DB struct {
 	Pool *pgxpool.Pool
 	// Path is the database file on SQLite ("" on PostgreSQL).
 	Path string
+
+	checkpoints *checkpointer // SQLite's background checkpoints
 }
 
 // Options tunes Open.
@@ -94,6 +96,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
+	// The DB checkpoints in the background (checkpoint.go).
+	v.Add("_pragma", "wal_autocheckpoint(0)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
 	dsn := "file:" + path + "?" + v.Encode()
@@ -120,7 +124,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &DB{DB: sqldb, Engine: SQLite, Path: path}, nil
+	return &DB{DB: sqldb, Engine: SQLite, Path: path, checkpoints: startCheckpointer(sqldb)}, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string, opt Options) (*DB, error) {
@@ -167,6 +171,9 @@ func stripURL(err error) error {
 
 // Close releases the database and, on PostgreSQL, its pool.
 func (db *DB) Close() error {
+	if db.checkpoints != nil {
+		db.checkpoints.close()
+	}
 	err := db.DB.Close()
 	if db.Pool != nil {
 		db.Pool.Close()

@@ -1,0 +1,71 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/db"
+)
+
+// TestBackgroundCheckpoints writes several megabytes to a SQLite file and
+// checks that no commit copied them into the database file (automatic
+// checkpoints are off) and that the DB's own checkpoints do so shortly
+// after, while nobody writes.
+func TestBackgroundCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cp.db")
+	d, err := db.Open(ctx, "sqlite://"+path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var auto int
+	if err := d.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	if _, err := d.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	const rows, size = 1600, 4 << 10 // 6.4 MB: far more than 1,000 pages
+	for i := 0; i < rows; i += 100 {
+		err := d.InTx(ctx, func(tx *sql.Tx) error {
+			for j := range 100 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO t (id, b) VALUES ($1, $2)`, i+j, bytes.Repeat([]byte{byte(j)}, size)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fileSize := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize() < rows*size && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := fileSize(); got < rows*size {
+		t.Fatalf("the database file holds %d bytes 10 s after the writes, want at least %d: no checkpoint ran", got, rows*size)
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != rows {
+		t.Errorf("%d rows, %v; want %d", n, err, rows)
+	}
+	// Closing stops the checkpoints; closing again is harmless.
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
