@@ -43,7 +43,6 @@ type axeNode struct {
 // TestAccessibility runs axe-core on every public page, and on the home
 // page at phone width, and expects no WCAG 2.1 A or AA violation.
 func TestAccessibility(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

@@ -74,7 +74,6 @@ func bookWithoutLogin(t *testing.T, s *site, axe string, who spididp.Identity) s
 // TestBookWithoutLogin: a citizen books from a scheda without logging in,
 // in a real browser, and gets the .ics; axe finds nothing on any step.
 func TestBookWithoutLogin(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

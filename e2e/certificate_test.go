@@ -44,7 +44,6 @@ func certificateCitizen(t *testing.T, axe string) (*site, *tenant.Ente, context.
 // from the browser, verifies it with the ente's published keys, and checks
 // it at /verifica by its code; every page passes axe.
 func TestCertificateOnline(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
@@ -113,7 +112,6 @@ func TestCertificateOnline(t *testing.T) {
 // to the certificate issued on the receipt, downloads the PDF and verifies
 // it offline and at /verifica; the pages pass axe.
 func TestCertificateWithStamp(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
@@ -181,7 +179,6 @@ func TestCertificateWithStamp(t *testing.T) {
 // Zandonai's residence for a person at the counter with a marca da bollo,
 // and opens the PDF to print; the form and the result pass axe.
 func TestCertificateDesk(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

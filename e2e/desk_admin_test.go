@@ -35,7 +35,6 @@ func operatorLogin(t *testing.T, s *site, op demo.Operator) {
 // administrators' calendar pages, a refused calendar form included, nor
 // on a clerk's list of the office's appointments.
 func TestCalendarAdminAndOfficeAppointmentsAxe(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

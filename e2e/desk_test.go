@@ -21,7 +21,6 @@ import (
 // their behalf; the citizen then logs in with SPID and finds both the
 // appointment and the draft. axe checks the desk console's pages.
 func TestDeskJourney(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

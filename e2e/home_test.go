@@ -25,7 +25,6 @@ document.addEventListener('securitypolicyviolation', e => window.__e2eCSP.push(
 // what only a browser sees: no console errors, nothing the Content Security
 // Policy had to block, and the self-hosted Titillium Web in use.
 func TestHomeLoadsCleanly(t *testing.T) {
-	t.Parallel()
 	s := newSite(t)
 	ctx := s.tab(t)
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchCSP}); err != nil {
@@ -137,7 +136,6 @@ func watchConsole(t *testing.T, ctx context.Context) func() []chromedp.ConsoleMe
 // TestScreenshots saves the home page, full length, at desktop and phone
 // width: into $SPORTELLO_E2E_ARTIFACTS when set, for a person to look at.
 func TestScreenshots(t *testing.T) {
-	t.Parallel()
 	dir := os.Getenv(envArtifacts)
 	if dir == "" {
 		dir = t.TempDir()

@@ -30,7 +30,6 @@ func rateStar(n int) string {
 // TestRating gives the home page a rating the way the Modello Comuni checker
 // does — with the mouse — and with the keyboard alone.
 func TestRating(t *testing.T) {
-	t.Parallel()
 	s := newSite(t)
 
 	t.Run("mouse", func(t *testing.T) {
@@ -85,7 +84,6 @@ func TestRating(t *testing.T) {
 // TestRatingWithoutJavaScript rates a page with JavaScript off: the stars
 // go first, and the server asks the follow-up question on its own page.
 func TestRatingWithoutJavaScript(t *testing.T) {
-	t.Parallel()
 	s := newSite(t)
 	ctx := s.tab(t)
 	noScript(t, ctx)
@@ -141,7 +139,6 @@ func onNode(sel string, a func(*chromedp.Node) chromedp.Action[chromedp.Void]) c
 // TestLanguageSwitcher switches to English from the header and expects the
 // choice to hold on the next page.
 func TestLanguageSwitcher(t *testing.T) {
-	t.Parallel()
 	s := newSite(t)
 	ctx := s.tab(t)
 	s.open(t, ctx, "/", 200)

@@ -73,7 +73,6 @@ func (s *site) toTestIdP(t *testing.T, ctx context.Context, axe string) {
 // TestCitizenLogin logs in through the built-in SPID test IdP in a real
 // browser and sees the citizen's name; every page on the way passes axe.
 func TestCitizenLogin(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
@@ -125,7 +124,6 @@ func TestCitizenLogin(t *testing.T) {
 // TestOperatorLogin logs a demo operator in with password and TOTP code,
 // and checks the operators' pages with axe.
 func TestOperatorLogin(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
@@ -173,7 +171,6 @@ func TestOperatorLogin(t *testing.T) {
 // TestOfficePages logs the head of Edilizia privata in and checks the back
 // office's pages with axe.
 func TestOfficePages(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

@@ -24,7 +24,6 @@ import (
 // simulator's Checkout page, Paga, back on the notice with its receipt, and
 // the pratica moved on by itself. Every page passes axe.
 func TestPayAPraticaFee(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)

@@ -16,7 +16,6 @@ import (
 // general data, service data, summary, "Conferma e invia" — and checks every
 // step with axe and the protocol number on the pratica's page.
 func TestFileARequestOnline(t *testing.T) {
-	t.Parallel()
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("read the vendored axe-core: %v", err)
