@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/chain"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -52,21 +53,10 @@ func RecordAll(ctx context.Context, tx *sql.Tx, events []*Event, now time.Time) 
 			return fmt.Errorf("audit: record %s: %w", e.Action, err)
 		}
 	}
-	for len(events) > 0 {
-		// The events of the first ente, in order; the others wait.
-		ente := events[0].Ente
-		var mine, rest []*Event
-		for _, e := range events {
-			if e.Ente == ente {
-				mine = append(mine, e)
-			} else {
-				rest = append(rest, e)
-			}
-		}
+	for _, mine := range chain.Split(events, func(e *Event) tenant.ID { return e.Ente }) {
 		if err := record(ctx, tx, mine, now); err != nil {
 			return fmt.Errorf("audit: record %s: %w", mine[0].Action, err)
 		}
-		events = rest
 	}
 	return nil
 }

@@ -33,3 +33,23 @@ func Hash(fields ...string) string {
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:])
 }
+
+// Split groups the rows of a batch by the chain each belongs to (its key),
+// keeping their order within a chain and the chains in the order they
+// first appear, so that a batch appended in one transaction takes one run
+// of numbers per chain.
+func Split[T any, K comparable](rows []T, key func(T) K) [][]T {
+	var out [][]T
+	at := map[K]int{}
+	for _, r := range rows {
+		k := key(r)
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	return out
+}

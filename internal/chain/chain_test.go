@@ -3,6 +3,7 @@ package chain
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"reflect"
 	"testing"
 )
 
@@ -24,5 +25,21 @@ func TestHash(t *testing.T) {
 	// A field's length keeps a separator inside a value from moving it.
 	if Hash("a\n1:b") == Hash("a", "b") {
 		t.Error("two different lists serialise alike")
+	}
+}
+
+func TestSplit(t *testing.T) {
+	type row struct {
+		chain string
+		n     int
+	}
+	rows := []row{{"b", 1}, {"a", 2}, {"b", 3}, {"b", 4}, {"c", 5}, {"a", 6}}
+	got := Split(rows, func(r row) string { return r.chain })
+	want := [][]row{{{"b", 1}, {"b", 3}, {"b", 4}}, {{"a", 2}, {"a", 6}}, {{"c", 5}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Split = %v, want %v", got, want)
+	}
+	if got := Split([]row(nil), func(r row) string { return r.chain }); len(got) != 0 {
+		t.Errorf("Split(nil) = %v, want none", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/apperr"
+	"github.com/sportello/sportello/internal/chain"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/tenant"
 )
@@ -49,21 +50,10 @@ func RegisterAll(ctx context.Context, tx *sql.Tx, es []*Entry, now time.Time) er
 			return fmt.Errorf("protocol: register: %w", err)
 		}
 	}
-	for len(es) > 0 {
-		// The entries of the first ente, in order; the others wait.
-		ente := es[0].Ente
-		var mine, rest []*Entry
-		for _, e := range es {
-			if e.Ente == ente {
-				mine = append(mine, e)
-			} else {
-				rest = append(rest, e)
-			}
-		}
+	for _, mine := range chain.Split(es, func(e *Entry) tenant.ID { return e.Ente }) {
 		if err := register(ctx, tx, mine, now); err != nil {
 			return fmt.Errorf("protocol: register: %w", err)
 		}
-		es = rest
 	}
 	return nil
 }
