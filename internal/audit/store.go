@@ -34,13 +34,7 @@ import (
 // on SQLite every write transaction is serial), must be rolled back if
 // Record fails, and should be short: the head is held until it ends.
 func Record(ctx context.Context, tx *sql.Tx, e *Event, now time.Time) error {
-	if err := e.validate(); err != nil {
-		return fmt.Errorf("audit: record %s: %w", e.Action, err)
-	}
-	if err := record(ctx, tx, []*Event{e}, now); err != nil {
-		return fmt.Errorf("audit: record %s: %w", e.Action, err)
-	}
-	return nil
+	return RecordAll(ctx, tx, []*Event{e}, now)
 }
 
 // RecordAll appends events, in order, as Record would one at a time, with

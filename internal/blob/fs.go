@@ -97,10 +97,7 @@ func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
 	// system call in the common case instead of four.
 	err = renameNoReplace(tmp.Name(), final)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
-			return "", 0, err
-		}
-		if err := s.mkdir(filepath.Dir(final)); err != nil {
+		if err := s.mkdirs(final); err != nil {
 			return "", 0, err
 		}
 		err = renameNoReplace(tmp.Name(), final)
@@ -133,10 +130,7 @@ func (s *FS) placeSynced(tmp *os.File, final string, k Key, n int64, renamed *bo
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
-		return err
-	}
-	if err := s.mkdir(filepath.Dir(final)); err != nil {
+	if err := s.mkdirs(final); err != nil {
 		return err
 	}
 	// Renaming over an existing file is safe: a concurrent Put of the same
@@ -146,6 +140,15 @@ func (s *FS) placeSynced(tmp *os.File, final string, k Key, n int64, renamed *bo
 	}
 	*renamed = true
 	return syncDir(filepath.Dir(final))
+}
+
+// mkdirs creates the two directories above a content's path, k[0:2] and
+// k[0:2]/k[2:4], where missing.
+func (s *FS) mkdirs(final string) error {
+	if err := s.mkdir(filepath.Dir(filepath.Dir(final))); err != nil {
+		return err
+	}
+	return s.mkdir(filepath.Dir(final))
 }
 
 // mkdir creates dir if it is missing; without the shared flush it also

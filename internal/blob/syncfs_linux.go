@@ -29,16 +29,14 @@ func fsFlusher(root string) (func() error, error) {
 // content is the same whoever wins a race.
 func renameNoReplace(from, to string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
 		if _, err := os.Lstat(to); err == nil {
 			return &os.LinkError{Op: "rename", Old: from, New: to, Err: fs.ErrExist}
 		}
-		err = os.Rename(from, to)
+		return os.Rename(from, to)
 	}
-	if err != nil {
-		if _, ok := err.(*os.LinkError); !ok {
-			err = &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
-		}
-	}
-	return err
+	return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 }

@@ -283,14 +283,11 @@ func (p *page) qr(code *coding.Code, x, y, side float64) {
 	p.num(y - side)
 	p.b.WriteString(" cm\nBI /W " + strconv.Itoa(n) + " /H " + strconv.Itoa(n) +
 		" /CS /G /BPC 1 /F /AHx /I false\nID\n")
-	line := make([]byte, row)
-	var digits [64]byte
+	line, digits := make([]byte, row), make([]byte, 2*row)
 	for r := range n {
 		qrRow(line, code, r-4, n)
-		for i := 0; i < len(line); i += len(digits) / 2 {
-			chunk := line[i:min(len(line), i+len(digits)/2)]
-			p.b.Write(digits[:hex.Encode(digits[:], chunk)])
-		}
+		hex.Encode(digits, line)
+		p.b.Write(digits)
 		p.b.WriteByte('\n')
 	}
 	p.b.WriteString(">\nEI Q\n")

@@ -5,11 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/sportello/sportello/internal/db"
 )
 
 // TestBackgroundCheckpoints writes several megabytes to a SQLite file and
@@ -18,12 +15,7 @@ import (
 // after, while nobody writes.
 func TestBackgroundCheckpoints(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cp.db")
-	d, err := db.Open(ctx, "sqlite://"+path, db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, path := openSQLite(t)
 	var auto int
 	if err := d.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)

@@ -57,12 +57,15 @@ type sqliteConn interface {
 // rows are open. database/sql uses a connection from one goroutine at a
 // time, so neither needs a lock.
 type cachedStmt struct {
-	stmt interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	}
+	stmt preparedStmt
 	busy bool
+}
+
+// preparedStmt is what a connection runs of the driver's statement.
+type preparedStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 type cachingConn struct {
@@ -86,11 +89,7 @@ func (c *cachingConn) get(ctx context.Context, query string) *cachedStmt {
 	if err != nil {
 		return nil // the unprepared run reports the error
 	}
-	full, ok := st.(interface {
-		driver.Stmt
-		driver.StmtExecContext
-		driver.StmtQueryContext
-	})
+	full, ok := st.(preparedStmt)
 	if !ok {
 		st.Close()
 		return nil

@@ -17,11 +17,7 @@ import (
 // bad query's error, and the same answers every time.
 func TestStatementCache(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "c.db"), db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := openSQLite(t)
 	if _, err := d.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)`); err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +123,7 @@ func TestStatementCache(t *testing.T) {
 // of a request, through database/sql on SQLite.
 func BenchmarkQueryRow(b *testing.B) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "c.db"), db.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := openSQLite(b)
 	if _, err := d.ExecContext(ctx, `CREATE TABLE t (ente_id INTEGER, id INTEGER, name TEXT, note TEXT, PRIMARY KEY (ente_id, id))`); err != nil {
 		b.Fatal(err)
 	}
@@ -148,4 +140,17 @@ func BenchmarkQueryRow(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// openSQLite opens a fresh SQLite file, whatever engine the other tests
+// use, and returns it with its path; it is closed when the test ends.
+func openSQLite(t testing.TB) (*db.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	d, err := db.Open(context.Background(), "sqlite://"+path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, path
 }

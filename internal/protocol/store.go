@@ -25,16 +25,7 @@ import (
 // SQLite every write transaction is serial), and must be rolled back if
 // Register fails.
 func Register(ctx context.Context, tx *sql.Tx, e *Entry, now time.Time) error {
-	if e.Annuls() || e.AnnulReason != "" || e.AnnulAct != "" {
-		return apperr.Errorf(apperr.Invalid, "protocol: register: annulments are made by Annul")
-	}
-	if err := e.validate(); err != nil {
-		return fmt.Errorf("protocol: register: %w", err)
-	}
-	if err := register(ctx, tx, []*Entry{e}, now); err != nil {
-		return fmt.Errorf("protocol: register: %w", err)
-	}
-	return nil
+	return RegisterAll(ctx, tx, []*Entry{e}, now)
 }
 
 // RegisterAll registers es, in order, as Register would one at a time,

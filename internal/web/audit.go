@@ -17,14 +17,19 @@ import (
 // and the client's address, so that the audited change and its record
 // commit together.
 func (s *Server) audit(ctx context.Context, tx *sql.Tx, r *http.Request, e audit.Event, now time.Time) error {
-	e = s.auditEvent(r.WithContext(ctx), e)
+	e = s.fromRequest(ctx, r, e)
 	return audit.Record(ctx, tx, &e, now)
 }
 
 // auditEvent is e with the request's id and the client's address, for a
 // caller that records it later (a group commit).
 func (s *Server) auditEvent(r *http.Request, e audit.Event) audit.Event {
-	e.RequestID = logging.RequestID(r.Context())
+	return s.fromRequest(r.Context(), r, e)
+}
+
+// fromRequest fills in e's request id (from ctx) and client address.
+func (s *Server) fromRequest(ctx context.Context, r *http.Request, e audit.Event) audit.Event {
+	e.RequestID = logging.RequestID(ctx)
 	e.IP = s.clientIP(r)
 	return e
 }
