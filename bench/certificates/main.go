@@ -25,7 +25,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"sync"
@@ -69,19 +71,25 @@ func run() error {
 	flag.StringVar(&o.chromium, "chromium", "", "headless Chromium to compare with (default: chromium on PATH; \"none\" skips)")
 	flag.IntVar(&o.docs, "docs", 30, "certificates printed with Chromium")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the concurrent phase")
+	keep := flag.Bool("keep", false, "keep the data directory (deleting thousands of files slows the next run's file creation on some file systems)")
+	tracefile := flag.String("trace", "", "write an execution trace of the concurrent phase (go tool trace -pprof=syscall|sync|sched)")
 	flag.Parse()
 	if o.duration > 30*time.Second {
 		o.duration = 30 * time.Second
 	}
-	// The garbage collector as `sportello serve` sets it up.
-	gc := config.TuneGC(os.Getenv)
-	fmt.Printf("GOGC %d, GOMEMLIMIT %d MiB\n", gc.Percent, gc.Limit>>20)
+	// The runtime as `sportello serve` sets it up.
+	rt := config.TuneRuntime(os.Getenv)
+	fmt.Printf("GOGC %d, GOMEMLIMIT %d MiB, GOMAXPROCS %d\n", rt.Percent, rt.Limit>>20, rt.Procs)
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "certbench")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if *keep {
+		fmt.Printf("data in %s (kept)\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	site, err := newSite(ctx, dir)
 	if err != nil {
 		return err
@@ -107,15 +115,26 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *tracefile != "" {
+		f, err := os.Create(*tracefile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+	}
 	con, err := site.load(ts.URL, o.workers, o.warmup, o.duration)
 	pprof.StopCPUProfile()
+	trace.Stop()
 	if err == nil {
 		// CPU per certificate (server and load generator together, so an
 		// upper bound), whatever else the machine is running.
 		n := time.Duration(max(con.n, 1))
 		perCert := (con.user + con.sys) / n
-		fmt.Printf("CPU per certificate:       %5.2f ms (user %.2f + sys %.2f, client included) → at most %.0f certificates/s on 2 idle cores\n",
-			ms(perCert), ms(con.user/n), ms(con.sys/n), 2/perCert.Seconds())
+		fmt.Printf("CPU per certificate:       %5.2f ms (user %.2f + sys %.2f, client included) → on %d idle cores at most %.0f certificates/s\n",
+			ms(perCert), ms(con.user/n), ms(con.sys/n), runtime.NumCPU(), float64(runtime.NumCPU())/perCert.Seconds())
 	}
 	if err != nil {
 		return err

@@ -191,10 +191,10 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, ready func
 		return err
 	}
 	log := logging.New(stdout, cfg.LogLevel, cfg.LogFormat)
-	// The runtime reads GOGC and GOMEMLIMIT from the process's own
-	// environment, so TuneGC looks there too.
-	gc := config.TuneGC(os.Getenv)
-	log.Info("starting", append(append([]any{"version", version()}, cfg.Attrs()...), gc.Attrs()...)...)
+	// The runtime reads GOGC, GOMEMLIMIT and GOMAXPROCS from the process's
+	// own environment, so TuneRuntime looks there too.
+	rt := config.TuneRuntime(os.Getenv)
+	log.Info("starting", append(append([]any{"version", version()}, cfg.Attrs()...), rt.Attrs()...)...)
 
 	a, err := open(ctx, cfg, log, cfg.JobWorkers)
 	if err != nil {
