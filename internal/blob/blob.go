@@ -73,6 +73,27 @@ type Store interface {
 	Delete(ctx context.Context, k Key) error
 }
 
+// Stager is a Store that can write content and make it durable apart:
+// Stage returns once the content is written, with a durable that returns
+// (nil, or the flush's error) once it would survive a crash. Until durable
+// has returned nil, nobody may be told the content is stored: a database
+// row naming the key is committed only after it.
+type Stager interface {
+	Stage(ctx context.Context, r io.Reader) (k Key, n int64, durable func() error, err error)
+}
+
+// StageBytes writes b to s and returns its key and a durable to wait on
+// before committing anything that names the key (see Stager). A store
+// that is not a Stager stores b durably at once.
+func StageBytes(ctx context.Context, s Store, b []byte) (Key, func() error, error) {
+	if st, ok := s.(Stager); ok {
+		k, _, durable, err := st.Stage(ctx, bytes.NewReader(b))
+		return k, durable, err
+	}
+	k, err := PutBytes(ctx, s, b)
+	return k, func() error { return nil }, err
+}
+
 // PutBytes stores b in s, for callers that already hold a document in memory.
 func PutBytes(ctx context.Context, s Store, b []byte) (Key, error) {
 	k, _, err := s.Put(ctx, bytes.NewReader(b))

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // tmpDir is where FS writes content before it knows the key; it sits under
@@ -31,7 +32,10 @@ type FS struct {
 	group *groupSync // nil: each Put fsyncs its own file and directory
 }
 
-var _ Store = (*FS)(nil)
+var (
+	_ Store  = (*FS)(nil)
+	_ Stager = (*FS)(nil)
+)
 
 // NewFS returns an FS that keeps its files under root, creating it if needed.
 func NewFS(root string) (*FS, error) {
@@ -69,6 +73,33 @@ func (s *FS) Put(ctx context.Context, r io.Reader) (Key, int64, error) {
 }
 
 func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
+	k, n, err := s.write(ctx, r)
+	if err != nil || s.group == nil {
+		return k, n, err
+	}
+	return k, n, s.group.Sync()
+}
+
+// Stage writes r's content under its key like Put, but returns before the
+// shared flush that makes it durable has finished: durable waits for it.
+// The flush starts at once, so the caller's own work (a database
+// transaction about the content) runs while it does.
+func (s *FS) Stage(ctx context.Context, r io.Reader) (Key, int64, func() error, error) {
+	k, n, err := s.write(ctx, r)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("blob stage: %w", err)
+	}
+	if s.group == nil {
+		return k, n, func() error { return nil }, nil // already synced
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.group.Sync() }()
+	return k, n, sync.OnceValue(func() error { return <-done }), nil
+}
+
+// write places r's content under its key: durable already when each Put
+// syncs its own file, waiting for the shared flush otherwise.
+func (s *FS) write(ctx context.Context, r io.Reader) (Key, int64, error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.root, tmpDir), "put-*")
 	if err != nil {
 		return "", 0, err
@@ -105,8 +136,9 @@ func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
 	if errors.Is(err, fs.ErrExist) {
 		if stored(final, k, n) {
 			// Already there with the same bytes; it may be another Put's
-			// that is still waiting for its flush, so wait for one too.
-			return k, n, s.group.Sync()
+			// that is still waiting for its flush, so the caller waits
+			// for one too.
+			return k, n, nil
 		}
 		// A damaged copy: replace it.
 		err = os.Rename(tmp.Name(), final)
@@ -115,7 +147,7 @@ func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
 		return "", 0, err
 	}
 	renamed = true
-	return k, n, s.group.Sync()
+	return k, n, nil
 }
 
 // placeSynced moves a Put's temporary file to final without the shared

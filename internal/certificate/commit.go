@@ -3,23 +3,30 @@ package certificate
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/sportello/sportello/internal/audit"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
 // This file is the group commit. Rendering and signing a certificate take
-// half a millisecond of CPU; making it durable takes flushes — the file in
-// the blob store, the protocol entry and the certificate row in the
-// database — of a millisecond or more each, and on SQLite the commits of
-// one database are serial. Each request stores its own file first (the
-// blob store shares one flush among the Puts waiting at the same time), so
-// the files of the next batch are written while the database commits the
-// last one. Then requests that arrive while a commit is under way queue,
-// and the request that finds no commit running becomes the leader: it
-// registers the queued certificates in one transaction, then hands over
-// to the next batch. A lone request is its own batch, so nothing waits for
-// a timer.
+// a few tenths of a millisecond of CPU; making it durable takes flushes —
+// the file in the blob store, the protocol entry and the certificate row
+// in the database — of up to a millisecond or more each, and on SQLite the
+// commits of one database are serial. Each request writes its own file
+// first and starts its flush (the blob store shares one flush among the
+// files waiting at the same time), so the files of the next batch are
+// flushed while the database commits the last one. Then requests that
+// arrive while a commit is under way queue, and the request that finds no
+// commit running becomes the leader: it registers the queued certificates
+// in one transaction, then hands over to the next batch. A lone request is
+// its own batch, so nothing waits for a timer.
+//
+// The transaction's statements run while the files are still being
+// flushed; it commits only once every file of the batch is durable, so a
+// registered certificate always has its file, even after a crash. A batch
+// whose file failed to flush rolls back, and its other certificates are
+// retried alone.
 
 // pending is one signed and stored certificate waiting to be registered.
 type pending struct {
@@ -29,7 +36,10 @@ type pending struct {
 	// existing is set for a certificate that awaited its stamp: its row
 	// is updated, not inserted.
 	existing bool
-	done     chan error
+	// durable returns once the certificate's file is durable (see
+	// blob.Stager); it may be called more than once.
+	durable func() error
+	done    chan error
 }
 
 // maxBatch bounds one transaction, so that a burst does not hold the
@@ -115,6 +125,14 @@ func (is *Issuer) register(ctx context.Context, batch []*pending) error {
 				events = append(events, &ev)
 			}
 		}
-		return audit.RecordAll(ctx, tx, events, now)
+		if err := audit.RecordAll(ctx, tx, events, now); err != nil {
+			return err
+		}
+		for _, p := range batch {
+			if err := p.durable(); err != nil {
+				return fmt.Errorf("certificate %s: store the file: %w", p.c.Code, err)
+			}
+		}
+		return nil
 	})
 }

@@ -222,10 +222,11 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	if err != nil {
 		return nil, err
 	}
-	// The file is stored before the certificate is registered, so that a
+	// The file is written before the certificate is registered, and the
+	// registration commits only once the file is durable, so that a
 	// registered certificate always has its file; the store's key is the
 	// file's SHA-256, the digest the protocol entry records.
-	k, err := blob.PutBytes(ctx, is.Blobs, pdf)
+	k, durable, err := blob.StageBytes(ctx, is.Blobs, pdf)
 	if err != nil {
 		return nil, fmt.Errorf("certificate: store the file: %w", err)
 	}
@@ -241,7 +242,7 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
 		Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
 		Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
-	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit}); err != nil {
+	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit, durable: durable}); err != nil {
 		return nil, err
 	}
 	c.State = Issued
