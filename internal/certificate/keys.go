@@ -123,10 +123,10 @@ func Published(ctx context.Context, q db.Querier, ente tenant.ID) ([]PublicKey, 
 }
 
 func (ks *KeyStore) active(ctx context.Context, q db.Querier, ente tenant.ID) (*SigningKey, error) {
-	const get = `SELECT id, certificate, sealed_key FROM cert_key WHERE ente_id = $1 AND retired_at IS NULL`
+	// The id alone first: the key is almost always unsealed already.
+	const getID = `SELECT id FROM cert_key WHERE ente_id = $1 AND retired_at IS NULL`
 	var id int64
-	var der, sealed []byte
-	err := q.QueryRowContext(ctx, get, ente).Scan(&id, &der, &sealed)
+	err := q.QueryRowContext(ctx, getID, ente).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.Errorf(apperr.NotFound, "certificate: ente %d has no sealing key", ente)
 	}
@@ -138,6 +138,11 @@ func (ks *KeyStore) active(ctx context.Context, q db.Querier, ente tenant.ID) (*
 	ks.mu.Unlock()
 	if ok && k.Ente == ente {
 		return k, nil
+	}
+	const get = `SELECT certificate, sealed_key FROM cert_key WHERE ente_id = $1 AND id = $2`
+	var der, sealed []byte
+	if err := q.QueryRowContext(ctx, get, ente, id).Scan(&der, &sealed); err != nil {
+		return nil, fmt.Errorf("certificate: ente %d: read key %d: %w", ente, id, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {

@@ -20,6 +20,10 @@ func TestBackgroundCheckpoints(t *testing.T) {
 	if err := d.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", auto, err)
 	}
+	var limit int64
+	if err := d.QueryRowContext(ctx, `PRAGMA journal_size_limit`).Scan(&limit); err != nil || limit != 64<<20 {
+		t.Fatalf("journal_size_limit = %d, %v; want 64 MiB", limit, err)
+	}
 	if _, err := d.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
 		t.Fatal(err)
 	}
