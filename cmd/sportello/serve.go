@@ -84,6 +84,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	reg := river.NewWorkers()
 	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log),
 		protocol.DailyRegisterJob(reg, d, a.blobs, dailyRegisterPDF, log),
+		certificate.SettleFilesJob(reg, d, a.blobs, log),
 		pratica.ReceiptSweepJob(reg, d, a.blobs, web.RenderReceipt, log),
 		pratica.TermWarningsJob(reg, d, func() *jobs.Jobs { return a.jobs }, log)}
 	var sender mail.Sender

@@ -73,25 +73,28 @@ type Store interface {
 	Delete(ctx context.Context, k Key) error
 }
 
-// Stager is a Store that can write content and make it durable apart:
-// Stage returns once the content is written, with a durable that returns
-// (nil, or the flush's error) once it would survive a crash. Until durable
-// has returned nil, nobody may be told the content is stored: a database
-// row naming the key is committed only after it.
+// Stager is a Store that can write content now and make it durable later,
+// many contents with one flush.
 type Stager interface {
-	Stage(ctx context.Context, r io.Reader) (k Key, n int64, durable func() error, err error)
+	Store
+	// Stage writes r's content under its key, like Put, but returns before
+	// it is durable: until a Sync called after it has returned nil, a crash
+	// may lose it, so whoever records the key meanwhile keeps the bytes
+	// somewhere durable of their own.
+	Stage(ctx context.Context, r io.Reader) (Key, int64, error)
+	// Sync returns once everything staged before the call is durable.
+	Sync() error
 }
 
-// StageBytes writes b to s and returns its key and a durable to wait on
-// before committing anything that names the key (see Stager). A store
-// that is not a Stager stores b durably at once.
-func StageBytes(ctx context.Context, s Store, b []byte) (Key, func() error, error) {
+// StageBytes writes b to s and reports whether it waits for s's Sync
+// (staged); a store that is not a Stager stores b durably at once.
+func StageBytes(ctx context.Context, s Store, b []byte) (k Key, staged bool, err error) {
 	if st, ok := s.(Stager); ok {
-		k, _, durable, err := st.Stage(ctx, bytes.NewReader(b))
-		return k, durable, err
+		k, _, err := st.Stage(ctx, bytes.NewReader(b))
+		return k, err == nil, err
 	}
-	k, err := PutBytes(ctx, s, b)
-	return k, func() error { return nil }, err
+	k, err = PutBytes(ctx, s, b)
+	return k, false, err
 }
 
 // PutBytes stores b in s, for callers that already hold a document in memory.

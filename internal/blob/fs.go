@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
 // tmpDir is where FS writes content before it knows the key; it sits under
@@ -80,21 +79,23 @@ func (s *FS) put(ctx context.Context, r io.Reader) (Key, int64, error) {
 	return k, n, s.group.Sync()
 }
 
-// Stage writes r's content under its key like Put, but returns before the
-// shared flush that makes it durable has finished: durable waits for it.
-// The flush starts at once, so the caller's own work (a database
-// transaction about the content) runs while it does.
-func (s *FS) Stage(ctx context.Context, r io.Reader) (Key, int64, func() error, error) {
+// Stage writes r's content under its key like Put, but returns without
+// waiting for the flush that makes it durable (see Stager).
+func (s *FS) Stage(ctx context.Context, r io.Reader) (Key, int64, error) {
 	k, n, err := s.write(ctx, r)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("blob stage: %w", err)
+		return "", 0, fmt.Errorf("blob stage: %w", err)
 	}
+	return k, n, nil
+}
+
+// Sync makes everything staged before the call durable, with the flush
+// that concurrent Puts share.
+func (s *FS) Sync() error {
 	if s.group == nil {
-		return k, n, func() error { return nil }, nil // already synced
+		return nil // each Put and Stage synced its own file
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.group.Sync() }()
-	return k, n, sync.OnceValue(func() error { return <-done }), nil
+	return s.group.Sync()
 }
 
 // write places r's content under its key: durable already when each Put

@@ -10,43 +10,35 @@ import (
 	"github.com/sportello/sportello/internal/blob"
 )
 
-// TestStage checks that staged content is stored under its key and that
-// durable reports the flush that covers it, once per stage however often
-// it is asked.
+// TestStage checks that staged content is stored under its key, readable
+// at once, and that Sync succeeds.
 func TestStage(t *testing.T) {
 	ctx := context.Background()
 	for _, o := range openers {
 		t.Run(o.name, func(t *testing.T) {
 			s, _ := newFSWith(t, o.open)
 			content := []byte("certificato di residenza")
-			k, durable, err := blob.StageBytes(ctx, s, content)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := durable(); err != nil {
-				t.Fatalf("durable: %v", err)
-			}
-			if err := durable(); err != nil {
-				t.Fatalf("durable, asked again: %v", err)
+			k, staged, err := blob.StageBytes(ctx, s, content)
+			if err != nil || !staged {
+				t.Fatalf("StageBytes = %s, %t, %v; want staged", k, staged, err)
 			}
 			if got := readAll(t, s, k); string(got) != string(content) {
 				t.Errorf("content = %q, want %q", got, content)
 			}
-			// Staging it again finds it stored.
-			k2, durable, err := blob.StageBytes(ctx, s, content)
-			if err != nil || k2 != k {
-				t.Fatalf("StageBytes again = %s, %v; want %s", k2, err, k)
+			if err := s.Sync(); err != nil {
+				t.Fatalf("Sync: %v", err)
 			}
-			if err := durable(); err != nil {
-				t.Fatalf("durable again: %v", err)
+			// Staging it again finds it stored.
+			if k2, _, err := blob.StageBytes(ctx, s, content); err != nil || k2 != k {
+				t.Fatalf("StageBytes again = %s, %v; want %s", k2, err, k)
 			}
 		})
 	}
 }
 
-// TestStageFlush checks that durable waits for a flush that started after
-// the content was written, and returns that flush's error.
-func TestStageFlush(t *testing.T) {
+// TestStageSync checks that staging does not flush, that one Sync covers
+// everything staged before it, and that Sync reports a failed flush.
+func TestStageSync(t *testing.T) {
 	ctx := context.Background()
 	var flushes atomic.Int64
 	fail := errors.New("device gone")
@@ -61,41 +53,41 @@ func TestStageFlush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, durable, err := blob.StageBytes(ctx, s, []byte("one"))
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []string{"uno", "due", "tre"} {
+		if _, _, err := blob.StageBytes(ctx, s, []byte(c)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := durable(); err != nil {
-		t.Fatalf("durable: %v", err)
+	if n := flushes.Load(); n != 0 {
+		t.Errorf("%d flushes while staging, want 0", n)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("Sync: %v", err)
 	}
 	if n := flushes.Load(); n != 1 {
-		t.Errorf("%d flushes after one stage, want 1", n)
+		t.Errorf("%d flushes for one Sync, want 1", n)
 	}
 	failing.Store(true)
-	_, durable, err = blob.StageBytes(ctx, s, []byte("two"))
-	if err != nil {
+	if _, _, err := blob.StageBytes(ctx, s, []byte("quattro")); err != nil {
 		t.Fatal(err)
 	}
-	if err := durable(); !errors.Is(err, fail) {
-		t.Errorf("durable after a failed flush = %v, want %v", err, fail)
+	if err := s.Sync(); !errors.Is(err, fail) {
+		t.Errorf("Sync after a failed flush = %v, want %v", err, fail)
 	}
 }
 
 // TestStageBytesPlainStore checks that a store without staging stores the
-// content at once.
+// content durably at once.
 func TestStageBytesPlainStore(t *testing.T) {
 	ctx := context.Background()
 	fs, _ := newFS(t)
 	s := plainStore{fs}
-	k, durable, err := blob.StageBytes(ctx, s, []byte("tre"))
-	if err != nil {
-		t.Fatal(err)
+	k, staged, err := blob.StageBytes(ctx, s, []byte("tre"))
+	if err != nil || staged {
+		t.Fatalf("StageBytes = %t, %v; want stored durably, not staged", staged, err)
 	}
 	if got := readAll(t, s, k); string(got) != "tre" {
-		t.Errorf("content = %q before durable", got)
-	}
-	if err := durable(); err != nil {
-		t.Errorf("durable: %v", err)
+		t.Errorf("content = %q", got)
 	}
 }
 

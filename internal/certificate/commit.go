@@ -22,11 +22,14 @@ import (
 // in one transaction, then hands over to the next batch. A lone request is
 // its own batch, so nothing waits for a timer.
 //
-// The transaction's statements run while the files are still being
-// flushed; it commits only once every file of the batch is durable, so a
-// registered certificate always has its file, even after a crash. A batch
-// whose file failed to flush rolls back, and its other certificates are
-// retried alone.
+// A request does not wait for its file's flush either: the store writes
+// the file, and the transaction that registers the certificate keeps a
+// copy of the bytes in certificate_file_pending, made durable by the same
+// commit, so a crash cannot lose a file the citizen was given. A request
+// thus waits for one flush, the database's, not two. After the commit, one
+// flush of the store covers the files of many requests, and the next
+// transaction removes their copies (settleLater); the job certificate_settle_files puts
+// back what a crash left (SettleFiles).
 
 // pending is one signed and stored certificate waiting to be registered.
 type pending struct {
@@ -36,10 +39,11 @@ type pending struct {
 	// existing is set for a certificate that awaited its stamp: its row
 	// is updated, not inserted.
 	existing bool
-	// durable returns once the certificate's file is durable (see
-	// blob.Stager); it may be called more than once.
-	durable func() error
-	done    chan error
+	// pdf is the certificate's file; staged is set while it waits for a
+	// flush of the blob store.
+	pdf    []byte
+	staged bool
+	done   chan error
 }
 
 // maxBatch bounds one transaction, so that a burst does not hold the
@@ -65,45 +69,73 @@ func (is *Issuer) commit(ctx context.Context, p *pending) error {
 		}
 	}
 	is.committing = true
+	is.mu.Unlock()
 	// The leader's batches must finish even if its own client leaves.
-	bctx := context.WithoutCancel(ctx)
-	for len(is.queue) > 0 {
+	is.lead(context.WithoutCancel(ctx))
+	return <-p.done
+}
+
+// lead commits batches, and removes the kept copies of settled files, until
+// nothing is left; the caller has set committing. Every write of the
+// issuer goes through here, one transaction at a time, so that none waits
+// in SQLite's busy handler for another.
+func (is *Issuer) lead(ctx context.Context) {
+	is.mu.Lock()
+	for len(is.queue) > 0 || len(is.settled) > 0 {
 		n := min(len(is.queue), maxBatch)
 		batch := is.queue[:n:n]
 		is.queue = is.queue[n:]
+		settled := is.settled
+		is.settled = nil
 		is.mu.Unlock()
-		is.commitBatch(bctx, batch)
+		is.commitBatch(ctx, batch, settled)
 		is.mu.Lock()
 	}
 	is.committing = false
 	is.mu.Unlock()
-	return <-p.done
 }
 
-// commitBatch registers the batch in one transaction; if that fails, each
-// certificate is retried alone so that one bad row does not fail the
-// others.
-func (is *Issuer) commitBatch(ctx context.Context, batch []*pending) {
-	if err := is.register(ctx, batch); err == nil || len(batch) == 1 {
+// commitBatch registers the batch in one transaction, with the removal of
+// the settled copies; if that fails, each certificate is retried alone so
+// that one bad row does not fail the others. (Copies whose removal failed
+// stay for SettleFiles.)
+func (is *Issuer) commitBatch(ctx context.Context, batch []*pending, settled []fileRef) {
+	if err := is.register(ctx, batch, settled); err == nil || len(batch) <= 1 {
+		if err == nil {
+			is.settleLater(batch)
+		}
 		for _, p := range batch {
 			p.done <- err
 		}
 		return
 	}
 	for _, p := range batch {
-		p.done <- is.register(ctx, []*pending{p})
+		err := is.register(ctx, []*pending{p}, nil)
+		if err == nil {
+			is.settleLater([]*pending{p})
+		}
+		p.done <- err
 	}
 }
 
 // register numbers and records a batch in one transaction: the protocol
-// entries and the audit events of the batch each go in together.
-func (is *Issuer) register(ctx context.Context, batch []*pending) error {
+// entries and the audit events of the batch each go in together. The
+// kept copies of settled files are removed in the same transaction.
+func (is *Issuer) register(ctx context.Context, batch []*pending, settled []fileRef) error {
 	now := is.now()
 	entries := make([]*protocol.Entry, len(batch))
 	for i, p := range batch {
 		entries[i] = p.entry
 	}
 	return is.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range settled {
+			if _, err := tx.ExecContext(ctx, deletePending, r.ente, r.id); err != nil {
+				return fmt.Errorf("certificate %d (ente %d): remove the kept file: %w", r.id, r.ente, err)
+			}
+		}
+		if len(batch) == 0 {
+			return nil
+		}
 		if err := protocol.RegisterEach(ctx, is.Registrar, tx, entries, now); err != nil {
 			return err
 		}
@@ -129,8 +161,10 @@ func (is *Issuer) register(ctx context.Context, batch []*pending) error {
 			return err
 		}
 		for _, p := range batch {
-			if err := p.durable(); err != nil {
-				return fmt.Errorf("certificate %s: store the file: %w", p.c.Code, err)
+			if p.staged {
+				if err := keepFile(ctx, tx, p.c, p.pdf, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -1,46 +1,26 @@
 package certificate_test
 
 import (
-	"context"
-	"errors"
-	"io"
+	"bytes"
+	"os"
+	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/certificate"
 )
 
-// stager wraps the fixture's store: its durable can be made to fail (the
-// stage numbered failAt, counting from 1) or to wait for release.
+// stager wraps the fixture's store: its Sync waits for hold.
 type stager struct {
 	*blob.FS
-	stages  atomic.Int64
-	failAt  int64
-	called  chan struct{} // receives when a durable is called, if not nil
-	release chan struct{} // durable waits for it, if not nil
+	hold chan struct{}
 }
 
-var errFlush = errors.New("the disk is gone")
-
-func (s *stager) Stage(ctx context.Context, r io.Reader) (blob.Key, int64, func() error, error) {
-	k, n, durable, err := s.FS.Stage(ctx, r)
-	if err != nil {
-		return k, n, durable, err
-	}
-	if s.stages.Add(1) == s.failAt {
-		return k, n, func() error { return errFlush }, nil
-	}
-	return k, n, func() error {
-		if s.called != nil {
-			s.called <- struct{}{}
-		}
-		if s.release != nil {
-			<-s.release
-		}
-		return durable()
-	}, nil
+func (s *stager) Sync() error {
+	<-s.hold
+	return s.FS.Sync()
 }
 
 // count returns how many rows table has for the fixture's ente.
@@ -53,92 +33,110 @@ func (f *fixture) count(t *testing.T, table string) int {
 	return n
 }
 
-// TestIssueCommitsOnceTheFileIsDurable checks that the registration's
-// statements run while the file is flushed, and that nothing is committed
-// before the flush has returned.
-func TestIssueCommitsOnceTheFileIsDurable(t *testing.T) {
+// TestIssueKeepsTheFileUntilDurable checks that a certificate is
+// registered without waiting for its file's flush, with a durable copy of
+// the bytes; that the copy puts back a file the store lost (as a crash
+// may) and is removed once settled; and that the issuer's settler removes
+// the copies by itself.
+func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 	f := setup(t)
-	s := &stager{FS: f.blobs, called: make(chan struct{}), release: make(chan struct{})}
-	f.issuer.Blobs = s
+	hold := make(chan struct{})
+	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
 	o := f.online(cfSofia, certificate.Residence)
 	o.Exemption = 7
-	errc := make(chan error, 1)
-	go func() {
-		_, err := f.issuer.Issue(ctx, o)
-		errc <- err
-	}()
-	<-s.called // inside the transaction, its statements run
-	if n := f.count(t, "certificate"); n != 0 {
-		t.Errorf("%d certificates committed before the file is durable", n)
-	}
-	if n := f.count(t, "protocol_entry"); n != 0 {
-		t.Errorf("%d protocol entries committed before the file is durable", n)
-	}
-	close(s.release)
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if n := f.count(t, "certificate"); n != 1 {
-		t.Errorf("%d certificates after the flush, want 1", n)
-	}
-}
-
-// TestIssueFlushFails checks that a certificate whose file could not be
-// made durable is not registered, whichever batch it is in, and that the
-// certificates issued with it are.
-func TestIssueFlushFails(t *testing.T) {
-	f := setup(t)
-	f.issuer.Blobs = &stager{FS: f.blobs, failAt: 1}
-	o := f.online(cfSofia, certificate.Residence)
-	o.Exemption = 7
-	if _, err := f.issuer.Issue(ctx, o); !errors.Is(err, errFlush) {
-		t.Fatalf("Issue with a failed flush = %v, want %v", err, errFlush)
-	}
-	if n, p := f.count(t, "certificate"), f.count(t, "protocol_entry"); n != 0 || p != 0 {
-		t.Fatalf("after a failed flush: %d certificates, %d protocol entries; want none", n, p)
-	}
-
-	// Eight at once, the third of which fails: the others are issued,
-	// with protocol numbers that leave no gap.
-	f.issuer.Blobs = &stager{FS: f.blobs, failAt: 3}
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
-		failed int
-		issued []*certificate.Certificate
+		issued []*certificate.Result
 	)
-	for range 8 {
+	for range 6 {
 		wg.Go(func() {
 			res, err := f.issuer.Issue(ctx, o)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, errFlush):
-				failed++
-			case err != nil:
+			if err != nil {
 				t.Error(err)
-			default:
-				issued = append(issued, res.Certificate)
+				return
 			}
+			mu.Lock()
+			issued = append(issued, res)
+			mu.Unlock()
 		})
 	}
-	wg.Wait()
-	if failed != 1 || len(issued) != 7 {
-		t.Fatalf("%d failed, %d issued; want 1 and 7", failed, len(issued))
+	wg.Wait() // while every Sync is held
+	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 6 || k != 6 {
+		t.Fatalf("%d certificates, %d kept files while the flushes are held; want 6 each", n, k)
 	}
+	// The protocol numbers leave no gap.
 	numbers := map[int64]bool{}
-	for _, c := range issued {
-		numbers[c.ProtocolNumber] = true
-		if _, err := certificate.Open(ctx, f.blobs, c); err != nil {
-			t.Errorf("certificate %s: %v", c.Code, err)
-		}
+	for _, res := range issued {
+		numbers[res.Certificate.ProtocolNumber] = true
 	}
-	for n := int64(1); n <= 7; n++ {
+	for n := int64(1); n <= 6; n++ {
 		if !numbers[n] {
 			t.Errorf("protocol numbers %v: %d is missing", numbers, n)
 		}
 	}
-	if n, p := f.count(t, "certificate"), f.count(t, "protocol_entry"); n != 7 || p != 7 {
-		t.Errorf("%d certificates, %d protocol entries; want 7 each", n, p)
+	// A crash loses one file before its flush (and the process's settler
+	// with it).
+	lost := issued[0]
+	path := filepath.Join(f.root, lost.Certificate.DocumentSHA256[0:2], lost.Certificate.DocumentSHA256[2:4], lost.Certificate.DocumentSHA256)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	// After the crash, SettleFiles (the job at start) puts the files back;
+	// the settler of the crashed process stays held meanwhile.
+	n, err := certificate.SettleFiles(ctx, f.d, f.blobs)
+	if err != nil || n != 6 {
+		t.Fatalf("SettleFiles = %d, %v; want 6", n, err)
+	}
+	for _, res := range issued {
+		got, err := certificate.Open(ctx, f.blobs, res.Certificate)
+		if err != nil || !bytes.Equal(got, res.PDF) {
+			t.Errorf("certificate %s after settling: %v", res.Certificate.Code, err)
+		}
+	}
+	if k := f.count(t, "certificate_file_pending"); k != 0 {
+		t.Errorf("%d kept files after settling, want 0", k)
+	}
+	if n, err := certificate.SettleFiles(ctx, f.d, f.blobs); err != nil || n != 0 {
+		t.Errorf("SettleFiles again = %d, %v; want 0", n, err)
+	}
+
+	// Without a hold, the issuer's own settler removes the copy once the
+	// file is flushed.
+	close(hold)
+	f.issuer.Blobs = f.blobs
+	if _, err := f.issuer.Issue(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.count(t, "certificate_file_pending") != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 7 || k != 0 {
+		t.Errorf("%d certificates, %d kept files 10 s later; want 7 and 0", n, k)
+	}
+}
+
+// TestSettleFilesRefusesAlteredCopy checks that a kept copy whose bytes no
+// longer hash to its digest is neither stored nor removed.
+func TestSettleFilesRefusesAlteredCopy(t *testing.T) {
+	f := setup(t)
+	hold := make(chan struct{})
+	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
+	o := f.online(cfSofia, certificate.Residence)
+	o.Exemption = 7
+	if _, err := f.issuer.Issue(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer close(hold) // the settler stays held until the end
+	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file_pending SET content = $1 WHERE ente_id = $2`,
+		[]byte("%PDF-1.7 altered"), f.ala.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certificate.SettleFiles(ctx, f.d, f.blobs); err == nil {
+		t.Error("SettleFiles accepted an altered copy")
+	}
+	if k := f.count(t, "certificate_file_pending"); k != 1 {
+		t.Errorf("%d kept files, want the altered one kept", k)
 	}
 }

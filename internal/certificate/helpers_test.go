@@ -38,6 +38,7 @@ type fixture struct {
 	avio   *tenant.Ente
 	issuer *certificate.Issuer
 	blobs  *blob.FS
+	root   string // the blob store's directory
 	// homes maps a fiscal code to the registry person.
 	persons map[string]*registry.Person
 	marco   identity.CitizenID
@@ -95,7 +96,8 @@ func setup(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	var err error
-	if f.blobs, err = blob.NewFS(t.TempDir()); err != nil {
+	f.root = t.TempDir()
+	if f.blobs, err = blob.NewFS(f.root); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := certificate.NewKeyStore(masterKey)

@@ -41,7 +41,13 @@ type Issuer struct {
 	// The group commit (see commit).
 	mu         sync.Mutex
 	queue      []*pending
+	settled    []fileRef // kept copies whose files are durable: to remove
 	committing bool
+
+	// The files waiting for a flush of the blob store (see settleLater).
+	settleMu  sync.Mutex
+	unsettled []fileRef
+	settling  bool
 }
 
 // AuditFunc records a change to a certificate in the audit log, in tx.
@@ -222,11 +228,12 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	if err != nil {
 		return nil, err
 	}
-	// The file is written before the certificate is registered, and the
-	// registration commits only once the file is durable, so that a
-	// registered certificate always has its file; the store's key is the
-	// file's SHA-256, the digest the protocol entry records.
-	k, durable, err := blob.StageBytes(ctx, is.Blobs, pdf)
+	// The file is written before the certificate is registered, so that a
+	// registered certificate always has its file; the registration keeps
+	// a durable copy of the bytes until the file is flushed (commit.go).
+	// The store's key is the file's SHA-256, the digest the protocol entry
+	// records.
+	k, staged, err := blob.StageBytes(ctx, is.Blobs, pdf)
 	if err != nil {
 		return nil, fmt.Errorf("certificate: store the file: %w", err)
 	}
@@ -242,7 +249,7 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
 		Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
 		Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
-	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit, durable: durable}); err != nil {
+	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit, pdf: pdf, staged: staged}); err != nil {
 		return nil, err
 	}
 	c.State = Issued

@@ -1,0 +1,215 @@
+package certificate
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/db"
+	"github.com/sportello/sportello/internal/tenant"
+)
+
+// keepFile stores a durable copy of c's file, in the transaction that
+// registers c, for a file whose flush to the blob store is still under way.
+func keepFile(ctx context.Context, tx *sql.Tx, c *Certificate, pdf []byte, now time.Time) error {
+	const ins = `INSERT INTO certificate_file_pending (ente_id, certificate_id, sha256, content, created_at)
+		VALUES ($1, $2, $3, $4, $5)`
+	if _, err := tx.ExecContext(ctx, ins, c.Ente, c.ID, c.DocumentSHA256, pdf, dbTime(now)); err != nil {
+		return fmt.Errorf("certificate %s: keep the file: %w", c.Code, err)
+	}
+	return nil
+}
+
+// settleBatch bounds the copies one round reads into memory (about 10 KB
+// each).
+const settleBatch = 256
+
+// SettleFiles puts the copies kept in certificate_file_pending back to the
+// blob store, each durably (a no-op for a file that was flushed), and
+// removes them; it returns how many it settled. A copy whose bytes do not
+// hash to the digest its certificate records is left alone and reported.
+// It is safe to run in several instances at once: putting the same bytes
+// twice stores them once.
+func SettleFiles(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
+	settled := 0
+	for {
+		n, err := settleRound(ctx, d, blobs)
+		settled += n
+		if err != nil || n < settleBatch {
+			return settled, err
+		}
+	}
+}
+
+// pendingFile is one kept copy.
+type pendingFile struct {
+	ente        tenant.ID
+	certificate ID
+	sha256      string
+	content     []byte
+}
+
+func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
+	const list = `SELECT ente_id, certificate_id, sha256, content FROM certificate_file_pending
+		ORDER BY ente_id, certificate_id LIMIT $1`
+	rows, err := d.QueryContext(ctx, list, settleBatch)
+	if err != nil {
+		return 0, fmt.Errorf("certificate: pending files: %w", err)
+	}
+	var files []pendingFile
+	for rows.Next() {
+		var f pendingFile
+		if err := rows.Scan(&f.ente, &f.certificate, &f.sha256, &f.content); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("certificate: pending files: %w", err)
+		}
+		files = append(files, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("certificate: pending files: %w", err)
+	}
+	if len(files) == 0 {
+		return 0, nil
+	}
+	for _, f := range files {
+		if sum := sha256.Sum256(f.content); hex.EncodeToString(sum[:]) != f.sha256 {
+			return 0, fmt.Errorf("certificate %d (ente %d): the kept file does not hash to its digest %s",
+				f.certificate, f.ente, f.sha256)
+		}
+		if _, err := blob.PutBytes(ctx, blobs, f.content); err != nil {
+			return 0, fmt.Errorf("certificate %d (ente %d): settle the file: %w", f.certificate, f.ente, err)
+		}
+	}
+	err = d.InTx(ctx, func(tx *sql.Tx) error {
+		for _, f := range files {
+			if _, err := tx.ExecContext(ctx, deletePending, f.ente, f.certificate); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("certificate: settle files: %w", err)
+	}
+	return len(files), nil
+}
+
+// SettleFilesArgs is the job that runs SettleFiles.
+type SettleFilesArgs struct{}
+
+// Kind names the job in River's table.
+func (SettleFilesArgs) Kind() string { return "certificate_settle_files" }
+
+// InsertOpts keeps at most one run waiting at a time.
+func (SettleFilesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: settleEvery}}
+}
+
+// settleEvery is how often the job runs. The settler of the instance that
+// issued a certificate removes its copy within milliseconds; the job is for
+// what a crash or a failed flush left, and it also runs at start.
+const settleEvery = time.Minute
+
+type settleWorker struct {
+	river.WorkerDefaults[SettleFilesArgs]
+	db    *db.DB
+	blobs blob.Store
+	log   *slog.Logger
+}
+
+func (w *settleWorker) Work(ctx context.Context, _ *river.Job[SettleFilesArgs]) error {
+	n, err := SettleFiles(ctx, w.db, w.blobs)
+	if n > 0 {
+		w.log.Debug("certificate files settled", "files", n)
+	}
+	return err
+}
+
+// SettleFilesJob adds SettleFiles's worker to reg and returns its schedule,
+// for jobs.Options.Periodic: every settleEvery, and once when the instance
+// starts, so that what a crash left is settled at once.
+func SettleFilesJob(reg *river.Workers, d *db.DB, blobs blob.Store, log *slog.Logger) *river.PeriodicJob {
+	if d == nil || blobs == nil {
+		panic("certificate: SettleFilesJob needs a database and a blob store")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	river.AddWorker(reg, &settleWorker{db: d, blobs: blobs, log: log})
+	return river.NewPeriodicJob(river.PeriodicInterval(settleEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return SettleFilesArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// fileRef names a certificate whose file has a kept copy.
+type fileRef struct {
+	ente tenant.ID
+	id   ID
+}
+
+// settlePause is how long the settler waits before each flush, so that
+// one flush covers the files of the requests meanwhile.
+const settlePause = 20 * time.Millisecond
+
+// settleLater queues the kept copies of a committed batch's staged files
+// for the settler, starting it if it is not running. The settler flushes
+// the store once for all the files queued before the flush, then hands
+// their copies to the group commit, whose next transaction removes them
+// (a transaction of its own when nothing else is being committed); it
+// stops when nothing is queued. What it could not settle stays in the
+// table for SettleFiles.
+func (is *Issuer) settleLater(batch []*pending) {
+	is.settleMu.Lock()
+	for _, p := range batch {
+		if p.staged {
+			is.unsettled = append(is.unsettled, fileRef{ente: p.c.Ente, id: p.c.ID})
+		}
+	}
+	start := !is.settling && len(is.unsettled) > 0
+	if start {
+		is.settling = true
+	}
+	is.settleMu.Unlock()
+	if start {
+		go is.settle()
+	}
+}
+
+func (is *Issuer) settle() {
+	for {
+		time.Sleep(settlePause)
+		is.settleMu.Lock()
+		refs := is.unsettled
+		is.unsettled = nil
+		if len(refs) == 0 {
+			is.settling = false
+			is.settleMu.Unlock()
+			return
+		}
+		is.settleMu.Unlock()
+		st, ok := is.Blobs.(blob.Stager)
+		if ok && st.Sync() != nil {
+			continue // the copies stay for SettleFiles
+		}
+		is.mu.Lock()
+		is.settled = append(is.settled, refs...)
+		lead := !is.committing
+		if lead {
+			is.committing = true
+		}
+		is.mu.Unlock()
+		if lead {
+			is.lead(context.Background())
+		}
+	}
+}
+
+const deletePending = `DELETE FROM certificate_file_pending WHERE ente_id = $1 AND certificate_id = $2`
