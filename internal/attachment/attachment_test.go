@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/attachment"
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
 )
 
 // fakeScanner finds "MALWARE" in a file, or fails when down.
@@ -164,7 +165,7 @@ func TestStore(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("file mismatch (-want +got):\n%s", diff)
 			}
-			if !bytes.Equal(readBlob(t, store, got.SHA256), tc.content) {
+			if !bytes.Equal(blobtest.ReadAll(t, store, got.SHA256), tc.content) {
 				t.Error("stored content differs from the upload")
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/asn1"
 	"encoding/base64"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -162,21 +161,6 @@ func newStore(t testing.TB) (*blob.FS, func() []string) {
 		return keys
 	}
 	return s, list
-}
-
-// readBlob returns the content stored under k.
-func readBlob(t testing.TB, s blob.Store, k blob.Key) []byte {
-	t.Helper()
-	rc, err := s.Open(t.Context(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // spoolDir points the temporary files of Store at a fresh directory and

@@ -3,11 +3,11 @@ package blob_test
 import (
 	"context"
 	"errors"
-	"io"
 	"sync/atomic"
 	"testing"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
 )
 
 // TestStage checks that staged content is stored under its key, readable
@@ -22,7 +22,7 @@ func TestStage(t *testing.T) {
 			if err != nil || !staged {
 				t.Fatalf("StageBytes = %s, %t, %v; want staged", k, staged, err)
 			}
-			if got := readAll(t, s, k); string(got) != string(content) {
+			if got := blobtest.ReadAll(t, s, k); string(got) != string(content) {
 				t.Errorf("content = %q, want %q", got, content)
 			}
 			if err := s.Sync(); err != nil {
@@ -86,24 +86,10 @@ func TestStageBytesPlainStore(t *testing.T) {
 	if err != nil || staged {
 		t.Fatalf("StageBytes = %t, %v; want stored durably, not staged", staged, err)
 	}
-	if got := readAll(t, s, k); string(got) != "tre" {
+	if got := blobtest.ReadAll(t, s, k); string(got) != "tre" {
 		t.Errorf("content = %q", got)
 	}
 }
 
 // plainStore hides FS's Stage.
 type plainStore struct{ blob.Store }
-
-func readAll(t *testing.T, s blob.Store, k blob.Key) []byte {
-	t.Helper()
-	rc, err := s.Open(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}

@@ -23,6 +23,17 @@ func (s *stager) Sync() error {
 	return s.FS.Sync()
 }
 
+// setupHeld returns the fixture with its store's Sync held until hold is
+// closed, and an order of Sofia's residence certificate, exempt.
+func setupHeld(t *testing.T) (*fixture, chan struct{}, certificate.Order) {
+	f := setup(t)
+	hold := make(chan struct{})
+	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
+	o := f.online(cfSofia, certificate.Residence)
+	o.Exemption = 7
+	return f, hold, o
+}
+
 // count returns how many rows table has for the fixture's ente.
 func (f *fixture) count(t *testing.T, table string) int {
 	t.Helper()
@@ -39,11 +50,7 @@ func (f *fixture) count(t *testing.T, table string) int {
 // may) and is removed once settled; and that the issuer's settler removes
 // the copies by itself.
 func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
-	f := setup(t)
-	hold := make(chan struct{})
-	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
-	o := f.online(cfSofia, certificate.Residence)
-	o.Exemption = 7
+	f, hold, o := setupHeld(t)
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -120,11 +127,7 @@ func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 // TestSettleFilesRefusesAlteredCopy checks that a kept copy whose bytes no
 // longer hash to its digest is neither stored nor removed.
 func TestSettleFilesRefusesAlteredCopy(t *testing.T) {
-	f := setup(t)
-	hold := make(chan struct{})
-	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
-	o := f.online(cfSofia, certificate.Residence)
-	o.Exemption = 7
+	f, hold, o := setupHeld(t)
 	if _, err := f.issuer.Issue(ctx, o); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/db/testdb"
@@ -72,20 +72,6 @@ func newBlobs(t *testing.T) blob.Store {
 	return s
 }
 
-func readBlob(t *testing.T, s blob.Store, k blob.Key) string {
-	t.Helper()
-	rc, err := s.Open(context.Background(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestProduceDailyRegisters runs the job's body by hand: one register per
 // ente per closed day from its first entry, empty days included; nothing
 // twice; missed days caught up; enti without entries untouched.
@@ -134,7 +120,7 @@ func TestProduceDailyRegisters(t *testing.T) {
 			t.Fatal(err)
 		}
 		pdf, _ := fakePDF(rd)
-		if readBlob(t, blobs, r.JSON) != string(js) || readBlob(t, blobs, r.PDF) != string(pdf) {
+		if string(blobtest.ReadAll(t, blobs, r.JSON)) != string(js) || string(blobtest.ReadAll(t, blobs, r.PDF)) != string(pdf) {
 			t.Errorf("%s: stored documents differ from the day's", r.Day)
 		}
 		if r.HeadHash != rd.HeadHash || r.PreviousHash != rd.PreviousHash {

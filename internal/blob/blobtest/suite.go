@@ -58,8 +58,8 @@ type stored struct {
 	Size int64
 }
 
-// readAll opens k and reads it to the end.
-func readAll(t *testing.T, s blob.Store, k blob.Key) []byte {
+// ReadAll opens k in s and reads it to the end, failing t on any error.
+func ReadAll(t testing.TB, s blob.Store, k blob.Key) []byte {
 	t.Helper()
 	rc, err := s.Open(t.Context(), k)
 	if err != nil {
@@ -83,7 +83,7 @@ func checkStored(t *testing.T, s blob.Store, k blob.Key, want []byte) {
 	if size != int64(len(want)) {
 		t.Errorf("Stat(%s) = %d, want %d", k, size, len(want))
 	}
-	got := readAll(t, s, k)
+	got := ReadAll(t, s, k)
 	if len(want) > 4096 {
 		// A diff of megabytes helps no one: compare what identifies them.
 		if diff := cmp.Diff(stored{keyOf(want), int64(len(want))}, stored{keyOf(got), int64(len(got))}); diff != "" {
