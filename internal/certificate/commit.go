@@ -10,26 +10,22 @@ import (
 )
 
 // This file is the group commit. Rendering and signing a certificate take
-// a few tenths of a millisecond of CPU; making it durable takes flushes —
-// the file in the blob store, the protocol entry and the certificate row
-// in the database — of up to a millisecond or more each, and on SQLite the
-// commits of one database are serial. Each request writes its own file
-// first and starts its flush (the blob store shares one flush among the
-// files waiting at the same time), so the files of the next batch are
-// flushed while the database commits the last one. Then requests that
-// arrive while a commit is under way queue, and the request that finds no
-// commit running becomes the leader: it registers the queued certificates
-// in one transaction, then hands over to the next batch. A lone request is
-// its own batch, so nothing waits for a timer.
+// a few tenths of a millisecond of CPU; making it durable takes a device
+// flush of up to a millisecond or more, and on SQLite the commits of one
+// database are serial. Requests that arrive while a commit is under way
+// queue, and the request that finds no commit running becomes the leader:
+// it registers the queued certificates in one transaction, then hands
+// over to the next batch. A lone request is its own batch, so nothing
+// waits for a timer.
 //
-// A request does not wait for its file's flush either: the store writes
-// the file, and the transaction that registers the certificate keeps a
-// copy of the bytes in certificate_file_pending, made durable by the same
-// commit, so a crash cannot lose a file the citizen was given. A request
-// thus waits for one flush, the database's, not two. After the commit, one
-// flush of the store covers the files of many requests, and the next
-// transaction removes their copies (settleLater); the job certificate_settle_files puts
-// back what a crash left (SettleFiles).
+// A request does not wait for its file's flush: the blob store writes the
+// file, and the transaction that registers the certificate keeps a copy of
+// the bytes in certificate_file_pending, made durable by the same commit,
+// so a crash cannot lose a file the citizen was given. A request thus
+// waits for one flush, the database's, not two. After the commit one flush
+// of the store covers the files of many requests, and a later transaction
+// of the group commit removes their copies (settleLater, in settle.go);
+// the job certificate_settle_files puts back what a crash left.
 
 // pending is one signed and stored certificate waiting to be registered.
 type pending struct {
