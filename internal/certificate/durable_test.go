@@ -108,10 +108,9 @@ func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 		t.Errorf("SettleFiles again = %d, %v; want 0", n, err)
 	}
 
-	// Without a hold, the issuer's own settler removes the copy once the
-	// file is flushed.
+	// Once the hold is gone, the issuer's own settler removes the copies
+	// as their files are flushed.
 	close(hold)
-	f.issuer.Blobs = f.blobs
 	if _, err := f.issuer.Issue(ctx, o); err != nil {
 		t.Fatal(err)
 	}
