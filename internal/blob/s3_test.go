@@ -46,11 +46,20 @@ func s3Config(t *testing.T) blob.S3Config {
 	return cfg
 }
 
+// testPrefix returns a fresh top-level prefix. It shares no parent with the
+// other tests' prefixes: versitygw's posix backend removes a deleted
+// object's empty parent directories, and a parent shared with a test that
+// is cleaning up could vanish between a Put's mkdir and its link, failing
+// the Put with "Existing Object is a directory".
+func testPrefix() string {
+	return "blobtest-" + rand.Text() + "/"
+}
+
 // newS3 returns a store under a prefix of its own, so that tests and runs
 // sharing a bucket never see each other's objects, and empties it at the end.
 func newS3(t *testing.T, cfg blob.S3Config) *blob.S3 {
 	t.Helper()
-	cfg.Prefix = "blobtest/" + rand.Text() + "/"
+	cfg.Prefix = testPrefix()
 	s, err := blob.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("NewS3(%v): %v", cfg, err)
@@ -101,7 +110,7 @@ func TestS3(t *testing.T) {
 // testS3Layout pins the object names, which lifecycle rules and operators
 // rely on.
 func testS3Layout(t *testing.T, cfg blob.S3Config) {
-	cfg.Prefix = "blobtest/" + rand.Text() + "/"
+	cfg.Prefix = testPrefix()
 	s, err := blob.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("NewS3: %v", err)
