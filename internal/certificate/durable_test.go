@@ -142,3 +142,50 @@ func TestSettleFilesRefusesAlteredCopy(t *testing.T) {
 		t.Errorf("%d kept files, want the altered one kept", k)
 	}
 }
+
+// TestRestore checks Restore's answers: a kept copy goes back to the store
+// and is removed, a certificate without one is left alone, and an altered
+// copy is refused and kept.
+func TestRestore(t *testing.T) {
+	f, hold, o := setupHeld(t)
+	defer close(hold)
+	first, err := f.issuer.Issue(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := f.issuer.Issue(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.blobs.Delete(ctx, mustKey(t, first.Certificate.DocumentSHA256)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := certificate.Restore(ctx, f.d, f.blobs, first.Certificate); !ok || err != nil {
+		t.Fatalf("Restore = %t, %v; want true", ok, err)
+	}
+	if got, err := certificate.Open(ctx, f.blobs, first.Certificate); err != nil || !bytes.Equal(got, first.PDF) {
+		t.Errorf("the restored file: %v", err)
+	}
+	if ok, err := certificate.Restore(ctx, f.d, f.blobs, first.Certificate); ok || err != nil {
+		t.Errorf("Restore again = %t, %v; want false", ok, err)
+	}
+	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file_pending SET content = $1 WHERE certificate_id = $2`,
+		[]byte("%PDF-1.7 altered"), second.Certificate.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := certificate.Restore(ctx, f.d, f.blobs, second.Certificate); ok || err == nil {
+		t.Errorf("Restore of an altered copy = %t, %v; want an error", ok, err)
+	}
+	if k := f.count(t, "certificate_file_pending"); k != 1 {
+		t.Errorf("%d kept files, want the altered one kept", k)
+	}
+}
+
+func mustKey(t *testing.T, s string) blob.Key {
+	t.Helper()
+	k, err := blob.ParseKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

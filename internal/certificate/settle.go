@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -80,12 +81,8 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
 		return 0, nil
 	}
 	for _, f := range files {
-		if sum := sha256.Sum256(f.content); hex.EncodeToString(sum[:]) != f.sha256 {
-			return 0, fmt.Errorf("certificate %d (ente %d): the kept file does not hash to its digest %s",
-				f.certificate, f.ente, f.sha256)
-		}
-		if _, err := blob.PutBytes(ctx, blobs, f.content); err != nil {
-			return 0, fmt.Errorf("certificate %d (ente %d): settle the file: %w", f.certificate, f.ente, err)
+		if err := f.put(ctx, blobs); err != nil {
+			return 0, err
 		}
 	}
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
@@ -100,6 +97,47 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
 		return 0, fmt.Errorf("certificate: settle files: %w", err)
 	}
 	return len(files), nil
+}
+
+// put stores f's bytes durably, refusing a copy that does not hash to the
+// digest its certificate records.
+func (f *pendingFile) put(ctx context.Context, blobs blob.Store) error {
+	if sum := sha256.Sum256(f.content); hex.EncodeToString(sum[:]) != f.sha256 {
+		return fmt.Errorf("certificate %d (ente %d): the kept file does not hash to its digest %s",
+			f.certificate, f.ente, f.sha256)
+	}
+	if _, err := blob.PutBytes(ctx, blobs, f.content); err != nil {
+		return fmt.Errorf("certificate %d (ente %d): settle the file: %w", f.certificate, f.ente, err)
+	}
+	return nil
+}
+
+// Restore settles c's kept copy, if it has one, before its file is read:
+// after a crash the file may be missing or damaged until SettleFiles runs,
+// and the copy is what the certificate's digest names. It reports whether
+// a copy was kept. Without one (the file's flush was confirmed, or the
+// store syncs every Put) it costs one indexed read.
+func Restore(ctx context.Context, d *db.DB, blobs blob.Store, c *Certificate) (bool, error) {
+	const get = `SELECT sha256, content FROM certificate_file_pending WHERE ente_id = $1 AND certificate_id = $2`
+	f := pendingFile{ente: c.Ente, certificate: c.ID}
+	err := d.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&f.sha256, &f.content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("certificate %s: kept file: %w", c.Code, err)
+	}
+	if f.sha256 != c.DocumentSHA256 {
+		return false, fmt.Errorf("certificate %s: the kept file's digest %s is not the certificate's %s",
+			c.Code, f.sha256, c.DocumentSHA256)
+	}
+	if err := f.put(ctx, blobs); err != nil {
+		return false, err
+	}
+	if _, err := d.ExecContext(ctx, deletePending, c.Ente, c.ID); err != nil {
+		return false, fmt.Errorf("certificate %s: settle the file: %w", c.Code, err)
+	}
+	return true, nil
 }
 
 // SettleFilesArgs is the job that runs SettleFiles.

@@ -137,6 +137,11 @@ func (s *Server) serveCertificate(w http.ResponseWriter, r *http.Request, c *cer
 	if err != nil {
 		return apperr.Errorf(apperr.NotFound, "certificate %d: %w", c.ID, err)
 	}
+	// A file issued just before a crash may be missing or damaged until
+	// the settle job runs: its kept copy goes back first.
+	if _, err := certificate.Restore(r.Context(), s.certs.DB, s.certs.Blobs, c); err != nil {
+		return err
+	}
 	size, err := s.certs.Blobs.Stat(r.Context(), k)
 	if err != nil {
 		return err
