@@ -61,6 +61,7 @@ type options struct {
 	warmup   time.Duration
 	chromium string
 	docs     int
+	tabs     int
 }
 
 func run() error {
@@ -70,6 +71,7 @@ func run() error {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before it")
 	flag.StringVar(&o.chromium, "chromium", "", "headless Chromium to compare with (default: chromium on PATH; \"none\" skips)")
 	flag.IntVar(&o.docs, "docs", 30, "certificates printed with Chromium")
+	flag.IntVar(&o.tabs, "tabs", 2, "Chromium tabs printing at once for the throughput comparison (1: only the one-tab run)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the concurrent phase")
 	keep := flag.Bool("keep", false, "keep the data directory (deleting thousands of files slows the next run's file creation on some file systems)")
 	tracefile := flag.String("trace", "", "write an execution trace of the concurrent phase (go tool trace -pprof=syscall|sync|sched)")
@@ -150,14 +152,23 @@ func run() error {
 		fmt.Println("chromium: none, comparison skipped")
 		return nil
 	}
-	chrome, err := printWithChromium(ctx, bin, o.docs, dir)
+	chrome, err := printWithChromium(ctx, bin, o.docs, 1, dir)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("chromium HTML→PDF (1 tab): %6.1f documents/s  mean %6.1f ms  p95 %6.1f ms\n",
-		1/chrome.mean.Seconds(), ms(chrome.mean), ms(chrome.p95))
+		chrome.rate, ms(chrome.mean), ms(chrome.p95))
 	fmt.Printf("ratio, one at a time (chromium mean / sportello mean): %.0f×\n", chrome.mean.Seconds()/seq.mean.Seconds())
-	fmt.Printf("ratio, throughput (sportello %d citizens / chromium 1 tab): %.0f×\n", o.workers, con.rate*chrome.mean.Seconds())
+	fmt.Printf("ratio, throughput (sportello %d citizens / chromium 1 tab): %.0f×\n", o.workers, con.rate/chrome.rate)
+	if o.tabs > 1 {
+		par, err := printWithChromium(ctx, bin, o.docs, o.tabs, dir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("chromium HTML→PDF (%d tabs): %6.1f documents/s  mean %6.1f ms  p95 %6.1f ms\n",
+			o.tabs, par.rate, ms(par.mean), ms(par.p95))
+		fmt.Printf("ratio, throughput (sportello %d citizens / chromium %d tabs): %.0f×\n", o.workers, o.tabs, con.rate/par.rate)
+	}
 	return nil
 }
 
@@ -358,17 +369,19 @@ table{width:100%;border-collapse:collapse;font-size:9.5pt}th{background:#ebf0f5;
 
 type module struct{ X, Y int }
 
-// printWithChromium prints n certificates, one after the other, in one
-// warm tab, and times each.
-func printWithChromium(ctx context.Context, bin string, n int, dir string) (*result, error) {
+// printWithChromium prints n certificates in each of tabs warm tabs of one
+// browser, the tabs at the same time and each one document after the
+// other, and times each document; the rate is over the measured documents
+// of all tabs.
+func printWithChromium(ctx context.Context, bin string, n, tabs int, dir string) (*result, error) {
 	alloc, cancel := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(filepath.Join(dir, "chrome")))
 	defer cancel()
-	tab, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	if _, err := chromedp.Run(tab, chromedp.Navigate("about:blank")); err != nil {
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	if _, err := chromedp.Run(browser, chromedp.Navigate("about:blank")); err != nil {
 		return nil, fmt.Errorf("chromium: %w", err)
 	}
 	var qr []module // a plausible 57×57 pattern, about half dark
@@ -379,38 +392,87 @@ func printWithChromium(ctx context.Context, bin string, n int, dir string) (*res
 			}
 		}
 	}
-	var l []time.Duration
+	var (
+		mu      sync.Mutex
+		l       []time.Duration
+		warm    sync.WaitGroup // every tab has printed its two warm-up documents
+		started = make(chan struct{})
+		errs    = make(chan error, tabs)
+		done    sync.WaitGroup
+	)
+	warm.Add(tabs)
+	for t := range tabs {
+		tab := browser // the first tab is the browser's own
+		if t > 0 {
+			var cancelTab context.CancelFunc
+			tab, cancelTab = chromedp.NewContext(browser)
+			defer cancelTab()
+			if _, err := chromedp.Run(tab, chromedp.Navigate("about:blank")); err != nil {
+				return nil, fmt.Errorf("chromium: tab %d: %w", t+1, err)
+			}
+		}
+		done.Go(func() {
+			for i := range n + 2 {
+				if i == 2 { // the first two warm the tab up
+					warm.Done()
+					<-started
+				}
+				d, err := printOne(tab, qr, t*1000+i)
+				if err != nil {
+					errs <- err
+					if i < 2 {
+						warm.Done()
+					}
+					return
+				}
+				if i >= 2 {
+					mu.Lock()
+					l = append(l, d)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	warm.Wait()
 	start := time.Now()
-	for i := range n + 2 {
-		var buf bytes.Buffer
-		if err := certificateHTML.Execute(&buf, map[string]any{"Name": "Tomasi Marco", "CF": "TMSMRC79E03H612A",
-			"Code": "7R65-HNEX-7XE9-" + strconv.Itoa(1000+i), "QR": qr}); err != nil {
+	close(started)
+	done.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return summarize(l, elapsed, 0), nil
+}
+
+// printOne prints certificate i as HTML to PDF in tab and returns how long
+// it took.
+func printOne(tab context.Context, qr []module, i int) (time.Duration, error) {
+	var buf bytes.Buffer
+	if err := certificateHTML.Execute(&buf, map[string]any{"Name": "Tomasi Marco", "CF": "TMSMRC79E03H612A",
+		"Code": "7R65-HNEX-7XE9-" + strconv.Itoa(1000+i), "QR": qr}); err != nil {
+		return 0, err
+	}
+	html := buf.String()
+	t0 := time.Now()
+	pdf, err := chromedp.Run(tab, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+		tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
+		if err != nil {
 			return nil, err
 		}
-		html := buf.String()
-		t0 := time.Now()
-		pdf, err := chromedp.Run(tab, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
-			tree, err := cdp.Call(ctx, t, page.GetFrameTree, cdp.Empty{})
-			if err != nil {
-				return nil, err
-			}
-			if _, err := cdp.Call(ctx, t, page.SetDocumentContent, page.SetDocumentContentParams{
-				FrameID: tree.FrameTree.Frame.ID, HTML: html}); err != nil {
-				return nil, err
-			}
-			yes := true
-			res, err := cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes})
-			return res.Data, err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("chromium: print: %w", err)
+		if _, err := cdp.Call(ctx, t, page.SetDocumentContent, page.SetDocumentContentParams{
+			FrameID: tree.FrameTree.Frame.ID, HTML: html}); err != nil {
+			return nil, err
 		}
-		if len(pdf) < 1000 {
-			return nil, errors.New("chromium: an empty PDF")
-		}
-		if i >= 2 { // the first two warm the tab up
-			l = append(l, time.Since(t0))
-		}
+		yes := true
+		res, err := cdp.Call(ctx, t, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes})
+		return res.Data, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("chromium: print: %w", err)
 	}
-	return summarize(l, time.Since(start), 0), nil
+	if len(pdf) < 1000 {
+		return 0, errors.New("chromium: an empty PDF")
+	}
+	return time.Since(t0), nil
 }
