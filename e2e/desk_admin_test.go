@@ -59,6 +59,14 @@ func TestCalendarAdminAndOfficeAppointmentsAxe(t *testing.T) {
 	ctx := s.tab(t)
 	s.open(t, ctx, "/amministrazione-ente/calendari", 200)
 	check(ctx, "calendars")
+	// A closure is added, listed with its remove button, and removed.
+	do(t, ctx, "fill the closure", chromedp.SetValue(chromedp.CSS(`#first`), "2099-08-10"),
+		chromedp.SetValue(chromedp.CSS(`#last`), "2099-08-21"), chromedp.SetValue(chromedp.CSS(`#reason`), "Ferie estive"))
+	submitWith(t, ctx, `form[action="/amministrazione-ente/calendari/chiusure"] button[type="submit"]`)
+	waitText(t, ctx, "main", "Ferie estive")
+	check(ctx, "calendars with a closure")
+	submitWith(t, ctx, `form[action$="/elimina"] button[type="submit"]`)
+	waitText(t, ctx, "main", "quei giorni tornano prenotabili")
 	s.open(t, ctx, "/amministrazione-ente/calendari/nuovo", 200)
 	check(ctx, "new calendar")
 	ctx = s.tab(t)

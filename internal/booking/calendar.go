@@ -257,6 +257,8 @@ func GetCalendar(ctx context.Context, q db.Querier, ente tenant.ID, id CalendarI
 // Closure is a run of days on which an office, or one of its calendars,
 // takes no appointments (a strike, an election, the summer).
 type Closure struct {
+	// ID is set on the closures read back.
+	ID     int64
 	Office int64
 	// Calendar is zero when the whole office is closed.
 	Calendar CalendarID
@@ -286,6 +288,22 @@ func AddClosure(ctx context.Context, q db.Querier, ente tenant.ID, c Closure) er
 	return nil
 }
 
+// RemoveClosure deletes one of the ente's closures and returns it: its days
+// take appointments again. Another ente's closure is NotFound.
+func RemoveClosure(ctx context.Context, q db.Querier, ente tenant.ID, id int64) (Closure, error) {
+	list, err := listClosures(ctx, q, `WHERE ente_id = $1 AND id = $2`, ente, id)
+	if err != nil {
+		return Closure{}, err
+	}
+	if len(list) == 0 {
+		return Closure{}, apperr.Errorf(apperr.NotFound, "booking: closure %d", id)
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM booking_closure WHERE ente_id = $1 AND id = $2`, ente, id); err != nil {
+		return Closure{}, fmt.Errorf("booking: remove closure %d: %w", id, err)
+	}
+	return list[0], nil
+}
+
 // Closures returns the ente's closures that end on from or later, by
 // first day: those the administrators' page lists.
 func Closures(ctx context.Context, q db.Querier, ente tenant.ID, from calendar.Date) ([]Closure, error) {
@@ -299,7 +317,7 @@ func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, f
 }
 
 func listClosures(ctx context.Context, q db.Querier, where string, args ...any) ([]Closure, error) {
-	rows, err := q.QueryContext(ctx, `SELECT office_id, calendar_id, first_day, last_day, reason FROM booking_closure `+where, args...)
+	rows, err := q.QueryContext(ctx, `SELECT id, office_id, calendar_id, first_day, last_day, reason FROM booking_closure `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: closures: %w", err)
 	}
@@ -309,7 +327,7 @@ func listClosures(ctx context.Context, q db.Querier, where string, args ...any) 
 		var c Closure
 		var cal sql.NullInt64
 		var f, l string
-		if err := rows.Scan(&c.Office, &cal, &f, &l, &c.Reason); err != nil {
+		if err := rows.Scan(&c.ID, &c.Office, &cal, &f, &l, &c.Reason); err != nil {
 			return nil, fmt.Errorf("booking: closures: %w", err)
 		}
 		c.Calendar = CalendarID(cal.Int64)

@@ -194,6 +194,9 @@ func accessMatrix(f *accessFixture) map[string]accessCase {
 		"GET /amministrazione-ente/calendari/{id}":      {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/calendari/{id}":     {path: "/amministrazione-ente/calendari/" + f.calendar, want: "LLLLFFFAL"},
 		"POST /amministrazione-ente/calendari/chiusure": {path: "/amministrazione-ente/calendari/chiusure", want: "LLLLFFFAL"},
+		// No closure 999999: the administrators get NotFound, the others
+		// never reach the lookup.
+		"POST /amministrazione-ente/calendari/chiusure/{id}/elimina": {path: "/amministrazione-ente/calendari/chiusure/999999/elimina", want: "LLLLFFFNL"},
 
 		// The back office's pratiche: a queue for clerks and heads of some
 		// office (its pratiche only, or 404), decisions for heads only.

@@ -43,6 +43,7 @@ type calendarRow struct {
 
 // closureRow is one closure in the list.
 type closureRow struct {
+	ID                                    int64
 	Office, Calendar, First, Last, Reason string
 }
 
@@ -114,6 +115,8 @@ func (s *Server) calendarsList(w http.ResponseWriter, r *http.Request) error {
 		p.Flash = p.T("calendars.flash.saved")
 	case "chiusura":
 		p.Flash = p.T("calendars.flash.closure")
+	case "chiusura-eliminata":
+		p.Flash = p.T("calendars.flash.closure-removed")
 	}
 	return s.renderCalendars(w, r, http.StatusOK, &p, "", "")
 }
@@ -146,7 +149,7 @@ func (s *Server) renderCalendars(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	for _, c := range closures {
-		p.Closures = append(p.Closures, closureRow{Office: offices[c.Office], Calendar: cmp.Or(names[c.Calendar], p.T("calendars.closure.whole")),
+		p.Closures = append(p.Closures, closureRow{ID: c.ID, Office: offices[c.Office], Calendar: cmp.Or(names[c.Calendar], p.T("calendars.closure.whole")),
 			First: c.First.In(rome).Format("02/01/2006"), Last: c.Last.In(rome).Format("02/01/2006"), Reason: c.Reason})
 	}
 	for _, o := range e.Offices {
@@ -454,6 +457,31 @@ func (s *Server) closureCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/amministrazione-ente/calendari?ok=chiusura", http.StatusSeeOther)
+	return nil
+}
+
+// closureDelete removes a closure: its days take appointments again.
+func (s *Server) closureDelete(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e := enteFrom(ctx)
+	pr := principalFrom(ctx)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return apperr.Errorf(apperr.NotFound, "closure %q", r.PathValue("id"))
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		c, err := booking.RemoveClosure(ctx, tx, e.ID, id)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "calendar.closure_removed",
+			Subject: fmt.Sprintf("office:%d", c.Office), Outcome: audit.Success,
+			Detail: fmt.Sprintf("calendar %d, %s–%s: %s", c.Calendar, c.First, c.Last, c.Reason)}, s.now())
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/amministrazione-ente/calendari?ok=chiusura-eliminata", http.StatusSeeOther)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,8 +150,31 @@ func TestCalendarAdmin(t *testing.T) {
 	if !regexp.MustCompile(`Sportello 3</a>`).MatchString(body) || !regexp.MustCompile(`Sciopero`).MatchString(body) {
 		t.Errorf("the list lacks the calendar or the closure\n%.3000s", body)
 	}
+	// The closure is removed from the list, and the days are bookable again.
+	closures, err := booking.Closures(ctx, env.d, env.ente, monday)
+	if err != nil || len(closures) != 1 {
+		t.Fatalf("closures: %v, %v; want one", closures, err)
+	}
+	del := "/amministrazione-ente/calendari/chiusure/" + strconv.FormatInt(closures[0].ID, 10) + "/elimina"
+	if !strings.Contains(body, `action="`+del+`"`) {
+		t.Errorf("the list has no remove button for the closure (%s)", del)
+	}
+	res, _ = postForm(t, env.s, del, nil, admin)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/amministrazione-ente/calendari?ok=chiusura-eliminata" {
+		t.Fatalf("remove the closure: status %d, to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := slots(); n == 0 {
+		t.Errorf("the calendar offers nothing on %v after its closure was removed", monday)
+	}
+	_, body = getAs(t, env.s, "/amministrazione-ente/calendari?ok=chiusura-eliminata", admin)
+	if strings.Contains(body, "Sciopero") || !strings.Contains(body, "quei giorni tornano prenotabili") {
+		t.Errorf("after the removal the page still lists the closure, or says nothing\n%.3000s", body)
+	}
+	if res, _ := postForm(t, env.s, del, nil, admin); res.StatusCode != http.StatusNotFound {
+		t.Errorf("removing it again: status %d, want 404", res.StatusCode)
+	}
 	var actions []string
-	for _, a := range []audit.Action{"calendar.created", "calendar.updated", "calendar.closure_added"} {
+	for _, a := range []audit.Action{"calendar.created", "calendar.updated", "calendar.closure_added", "calendar.closure_removed"} {
 		evs, err := audit.List(ctx, env.d, env.ente, audit.Filter{Action: a})
 		if err != nil {
 			t.Fatal(err)
@@ -159,7 +183,7 @@ func TestCalendarAdmin(t *testing.T) {
 			actions = append(actions, string(a))
 		}
 	}
-	if diff := cmp.Diff([]string{"calendar.created", "calendar.updated", "calendar.closure_added"}, actions); diff != "" {
+	if diff := cmp.Diff([]string{"calendar.created", "calendar.updated", "calendar.closure_added", "calendar.closure_removed"}, actions); diff != "" {
 		t.Errorf("audit mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -209,6 +209,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /amministrazione-ente/calendari/{id}", h: s.calendarEdit, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/calendari/{id}", h: s.calendarUpdate, personal: true, audience: operators, perm: identity.ManageEnte},
 		{pattern: "POST /amministrazione-ente/calendari/chiusure", h: s.closureCreate, personal: true, audience: operators, perm: identity.ManageEnte},
+		{pattern: "POST /amministrazione-ente/calendari/chiusure/{id}/elimina", h: s.closureDelete, personal: true, audience: operators, perm: identity.ManageEnte},
 
 		// The back office's pratiche: each office's queue and its exports,
 		// the pratica with the office's actions, the statistics. The office
