@@ -9,29 +9,19 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
 	"github.com/sportello/sportello/internal/certificate"
 )
-
-// stager wraps the fixture's store: its Sync waits for hold.
-type stager struct {
-	*blob.FS
-	hold chan struct{}
-}
-
-func (s *stager) Sync() error {
-	<-s.hold
-	return s.FS.Sync()
-}
 
 // setupHeld returns the fixture with its store's Sync held until hold is
 // closed, and an order of Sofia's residence certificate, exempt.
 func setupHeld(t *testing.T) (*fixture, chan struct{}, certificate.Order) {
 	f := setup(t)
-	hold := make(chan struct{})
-	f.issuer.Blobs = &stager{FS: f.blobs, hold: hold}
+	held := blobtest.NewHeld(f.blobs)
+	f.issuer.Blobs = held
 	o := f.online(cfSofia, certificate.Residence)
 	o.Exemption = 7
-	return f, hold, o
+	return f, held.Hold, o
 }
 
 // count returns how many rows table has for the fixture's ente.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,21 +12,9 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/blob/blobtest"
 	"github.com/sportello/sportello/internal/certificate"
 )
-
-// heldStore is a file system store whose shared flush never comes: the
-// issuer's settler waits on it, as a process that crashed before its flush
-// never settles.
-type heldStore struct {
-	*blob.FS
-	hold chan struct{}
-}
-
-func (s heldStore) Sync() error {
-	<-s.hold
-	return s.FS.Sync()
-}
 
 // TestCertificateDownloadAfterCrash checks that a certificate whose file
 // was lost or damaged before its flush (a crash) downloads whole from the
@@ -39,29 +26,15 @@ func TestCertificateDownloadAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hold := make(chan struct{})
-	t.Cleanup(func() { close(hold) })
+	held := blobtest.NewHeld(fs)
+	t.Cleanup(func() { close(held.Hold) })
 	// A fresh issuer, whose settler never reaches a flush.
 	old := f.srv.certs
-	f.srv.certs = &certificate.Issuer{DB: old.DB, Registrar: old.Registrar, Blobs: heldStore{fs, hold}, Keys: old.Keys, Now: old.Now}
+	f.srv.certs = &certificate.Issuer{DB: old.DB, Registrar: old.Registrar, Blobs: held, Keys: old.Keys, Now: old.Now}
 
-	get := func(path string) (*http.Response, string) {
-		req := httptest.NewRequest("GET", path, nil)
-		req.Host = "localhost"
-		for _, c := range f.login(t, pCitizenA) {
-			req.AddCookie(c)
-		}
-		return do(t, f.srv, req)
-	}
 	issue := func() (path, digest string) {
-		req := httptest.NewRequest("POST", "/area-personale/certificati", strings.NewReader(url.Values{
-			"persona": {strconv.FormatInt(int64(f.certs.personA), 10)}, "tipo": {"8"}, "esenzione": {"3"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Host = "localhost"
-		for _, c := range f.login(t, pCitizenA) {
-			req.AddCookie(c)
-		}
-		res, _ := do(t, f.srv, req)
+		res, _ := f.as(t, pCitizenA, "POST", "/area-personale/certificati", url.Values{
+			"persona": {strconv.FormatInt(int64(f.certs.personA), 10)}, "tipo": {"8"}, "esenzione": {"3"}}.Encode(), formType)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("request: status %d", res.StatusCode)
 		}
@@ -91,7 +64,7 @@ func TestCertificateDownloadAfterCrash(t *testing.T) {
 			if err := tc.crash(file(digest)); err != nil {
 				t.Fatal(err)
 			}
-			res, pdf := get(path + "/pdf")
+			res, pdf := f.as(t, pCitizenA, "GET", path+"/pdf", "", "")
 			sum := sha256.Sum256([]byte(pdf))
 			if res.StatusCode != http.StatusOK || hex.EncodeToString(sum[:]) != digest {
 				t.Fatalf("download: status %d, %d bytes hashing to %x; want 200 and %s", res.StatusCode, len(pdf), sum, digest)

@@ -121,21 +121,30 @@ func certificateRows(f *accessFixture) map[string]accessCase {
 	}
 }
 
+// formType is the content type of a posted form.
+const formType = "application/x-www-form-urlencoded"
+
+// as sends a request with body (of content type ctype, if any) as the
+// principal who, logged in afresh.
+func (f *accessFixture) as(t *testing.T, who int, method, path, body, ctype string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Host = "localhost"
+	for _, c := range f.login(t, who) {
+		req.AddCookie(c)
+	}
+	return do(t, f.srv, req)
+}
+
 func TestCertificateJourney(t *testing.T) {
 	f := newAccessFixture(t)
-	srv := f.srv
 	as := func(who int, method, path string, body string, ctype string) (*http.Response, string) {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		req.Host = "localhost"
-		for _, c := range f.login(t, who) {
-			req.AddCookie(c)
-		}
-		return do(t, srv, req)
+		return f.as(t, who, method, path, body, ctype)
 	}
-	form := "application/x-www-form-urlencoded"
+	form := formType
 	// A asks for a contestuale residence + family certificate.
 	res, _ := as(pCitizenA, "POST", "/area-personale/certificati", url.Values{"persona": {strconv.FormatInt(int64(f.certs.personA), 10)},
 		"tipo": {"8", "12"}, "esenzione": {"99"}, "esenzione_testo": {"uso all'estero"}}.Encode(), form)
