@@ -65,3 +65,32 @@ func TestBackgroundCheckpoints(t *testing.T) {
 	}
 	d.Close()
 }
+
+// TestCheckpointsRestartTheLog writes without pause for longer than many
+// checkpoint periods, one small transaction every millisecond, and checks
+// that the write-ahead log starts over instead of growing: without the
+// RESTART, a PASSIVE checkpoint copies every frame but the next writer
+// keeps appending, and the file ends as large as everything written.
+func TestCheckpointsRestartTheLog(t *testing.T) {
+	ctx := context.Background()
+	d, path := openSQLite(t)
+	if _, err := d.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	const size = 8 << 10
+	written := 0
+	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
+		if _, err := d.ExecContext(ctx, `INSERT INTO t (b) VALUES ($1)`, bytes.Repeat([]byte{byte(written)}, size)); err != nil {
+			t.Fatal(err)
+		}
+		written += size
+		time.Sleep(time.Millisecond)
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > int64(written)/2 {
+		t.Errorf("the log is %d bytes after %d bytes written in 1.5 s; want it restarted, under half of that", fi.Size(), written)
+	}
+}

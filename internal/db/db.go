@@ -93,15 +93,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// exclusive access) waits for another process opening it at the same
 	// time instead of failing with SQLITE_BUSY.
 	v := url.Values{}
-	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
-	// The DB checkpoints in the background (checkpoint.go). Under a steady
-	// stream of readers and writers the log can only be restarted once the
-	// stream pauses, so it grows meanwhile (about 20 MB a second at a
-	// thousand certificates a second); journal_size_limit truncates it back
-	// when it restarts, instead of keeping the largest size it ever had.
+	// The DB checkpoints in the background (checkpoint.go), restarting the
+	// log a few times a second; journal_size_limit truncates it back when
+	// it restarts after a burst, instead of keeping the largest size it
+	// ever had.
 	v.Add("_pragma", "wal_autocheckpoint(0)")
 	v.Add("_pragma", "journal_size_limit("+strconv.Itoa(walSizeLimit)+")")
 	v.Set("_txlock", "immediate")
@@ -186,6 +185,10 @@ func (db *DB) Close() error {
 	}
 	return err
 }
+
+// busyTimeout is how long a SQLite statement waits for a lock another
+// connection holds before it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
 
 // walSizeLimit is the size a SQLite write-ahead log is truncated to when it
 // restarts.
