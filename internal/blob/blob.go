@@ -86,15 +86,10 @@ type Stager interface {
 	Sync() error
 }
 
-// StageBytes writes b to s and reports whether it waits for s's Sync
-// (staged); a store that is not a Stager stores b durably at once.
-func StageBytes(ctx context.Context, s Store, b []byte) (k Key, staged bool, err error) {
-	if st, ok := s.(Stager); ok {
-		k, _, err := st.Stage(ctx, bytes.NewReader(b))
-		return k, err == nil, err
-	}
-	k, err = PutBytes(ctx, s, b)
-	return k, false, err
+// KeyOf returns the Key of b, as a store would name it.
+func KeyOf(b []byte) Key {
+	sum := sha256.Sum256(b)
+	return Key(hex.EncodeToString(sum[:]))
 }
 
 // PutBytes stores b in s, for callers that already hold a document in memory.

@@ -1,8 +1,10 @@
 package blob_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -18,9 +20,9 @@ func TestStage(t *testing.T) {
 		t.Run(o.name, func(t *testing.T) {
 			s, _ := newFSWith(t, o.open)
 			content := []byte("certificato di residenza")
-			k, staged, err := blob.StageBytes(ctx, s, content)
-			if err != nil || !staged {
-				t.Fatalf("StageBytes = %s, %t, %v; want staged", k, staged, err)
+			k, n, err := s.Stage(ctx, bytes.NewReader(content))
+			if err != nil || k != blob.KeyOf(content) || n != int64(len(content)) {
+				t.Fatalf("Stage = %s, %d, %v; want %s, %d", k, n, err, blob.KeyOf(content), len(content))
 			}
 			if got := blobtest.ReadAll(t, s, k); string(got) != string(content) {
 				t.Errorf("content = %q, want %q", got, content)
@@ -29,8 +31,8 @@ func TestStage(t *testing.T) {
 				t.Fatalf("Sync: %v", err)
 			}
 			// Staging it again finds it stored.
-			if k2, _, err := blob.StageBytes(ctx, s, content); err != nil || k2 != k {
-				t.Fatalf("StageBytes again = %s, %v; want %s", k2, err, k)
+			if k2, _, err := s.Stage(ctx, bytes.NewReader(content)); err != nil || k2 != k {
+				t.Fatalf("Stage again = %s, %v; want %s", k2, err, k)
 			}
 		})
 	}
@@ -54,7 +56,7 @@ func TestStageSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"uno", "due", "tre"} {
-		if _, _, err := blob.StageBytes(ctx, s, []byte(c)); err != nil {
+		if _, _, err := s.Stage(ctx, strings.NewReader(c)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +70,7 @@ func TestStageSync(t *testing.T) {
 		t.Errorf("%d flushes for one Sync, want 1", n)
 	}
 	failing.Store(true)
-	if _, _, err := blob.StageBytes(ctx, s, []byte("quattro")); err != nil {
+	if _, _, err := s.Stage(ctx, strings.NewReader("quattro")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Sync(); !errors.Is(err, fail) {
@@ -76,20 +78,17 @@ func TestStageSync(t *testing.T) {
 	}
 }
 
-// TestStageBytesPlainStore checks that a store without staging stores the
-// content durably at once.
-func TestStageBytesPlainStore(t *testing.T) {
+// TestKeyOf checks that KeyOf names content as the stores do.
+func TestKeyOf(t *testing.T) {
 	ctx := context.Background()
-	fs, _ := newFS(t)
-	s := plainStore{fs}
-	k, staged, err := blob.StageBytes(ctx, s, []byte("tre"))
-	if err != nil || staged {
-		t.Fatalf("StageBytes = %t, %v; want stored durably, not staged", staged, err)
-	}
-	if got := blobtest.ReadAll(t, s, k); string(got) != "tre" {
-		t.Errorf("content = %q", got)
+	s, _ := newFS(t)
+	for _, c := range []string{"", "tre", "certificato di residenza"} {
+		k, err := blob.PutBytes(ctx, s, []byte(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := blob.KeyOf([]byte(c)); got != k {
+			t.Errorf("KeyOf(%q) = %s, the store says %s", c, got, k)
+		}
 	}
 }
-
-// plainStore hides FS's Stage.
-type plainStore struct{ blob.Store }

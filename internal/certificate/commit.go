@@ -1,11 +1,13 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 
 	"github.com/sportello/sportello/internal/audit"
+	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/protocol"
 )
 
@@ -18,14 +20,17 @@ import (
 // over to the next batch. A lone request is its own batch, so nothing
 // waits for a timer.
 //
-// A request does not wait for its file's flush: the blob store writes the
-// file, and the transaction that registers the certificate keeps a copy of
-// the bytes in certificate_file_pending, made durable by the same commit,
-// so a crash cannot lose a file the citizen was given. A request thus
-// waits for one flush, the database's, not two. After the commit one flush
-// of the store covers the files of many requests, and a later transaction
-// of the group commit removes their copies (settleLater, in settle.go);
-// the job certificate_settle_files puts back what a crash left.
+// A request does not wait for its file's flush: with a store that flushes
+// later (blob.Stager, the file system), the transaction that registers the
+// certificate keeps a copy of the bytes in certificate_file_pending, made
+// durable by the same commit, so a crash cannot lose a file the citizen
+// was given, and the file is written while that transaction commits. A
+// request thus waits for one flush, the database's, not two. After the
+// commit one flush of the store covers the files of many requests, and a
+// later transaction of the group commit removes their copies (settleLater,
+// in settle.go); the job certificate_settle_files puts back what a crash,
+// or a failed write, left. A store without staging (S3) is written
+// durably before the registration, which then keeps no copy.
 
 // pending is one signed and stored certificate waiting to be registered.
 type pending struct {
@@ -35,8 +40,8 @@ type pending struct {
 	// existing is set for a certificate that awaited its stamp: its row
 	// is updated, not inserted.
 	existing bool
-	// pdf is the certificate's file; staged is set while it waits for a
-	// flush of the blob store.
+	// pdf is the certificate's file; staged is set when the store flushes
+	// it later, so the registration keeps a copy.
 	pdf    []byte
 	staged bool
 	done   chan error
@@ -46,8 +51,37 @@ type pending struct {
 // database's write lock for long.
 const maxBatch = 128
 
-// commit registers p, whose file is already stored, with whatever else is
-// queued.
+// store writes p's file and registers p. With a Stager the file is written
+// while the registration commits, and queued for the settler once both
+// are done; a failed write leaves the certificate issued, its bytes in the
+// kept copy, for SettleFiles (and Restore, if the file is asked for
+// first). Any other store is written durably first.
+func (is *Issuer) store(ctx context.Context, p *pending) error {
+	st, ok := is.Blobs.(blob.Stager)
+	if !ok {
+		if _, err := blob.PutBytes(ctx, is.Blobs, p.pdf); err != nil {
+			return fmt.Errorf("certificate: store the file: %w", err)
+		}
+		return is.commit(ctx, p)
+	}
+	p.staged = true
+	written := make(chan error, 1)
+	go func() {
+		// The write belongs to the issuance, whatever the client does.
+		k, _, err := st.Stage(context.WithoutCancel(ctx), bytes.NewReader(p.pdf))
+		if err == nil && string(k) != p.c.DocumentSHA256 {
+			err = fmt.Errorf("certificate: the store named the file %s, not %s", k, p.c.DocumentSHA256)
+		}
+		written <- err
+	}()
+	err := is.commit(ctx, p)
+	if werr := <-written; err == nil && werr == nil {
+		is.settleLater(p)
+	}
+	return err
+}
+
+// commit registers p with whatever else is queued.
 func (is *Issuer) commit(ctx context.Context, p *pending) error {
 	p.done = make(chan error, 1)
 	p.existing = p.c.ID != 0
@@ -97,20 +131,13 @@ func (is *Issuer) lead(ctx context.Context) {
 // stay for SettleFiles.)
 func (is *Issuer) commitBatch(ctx context.Context, batch []*pending, settled []fileRef) {
 	if err := is.register(ctx, batch, settled); err == nil || len(batch) <= 1 {
-		if err == nil {
-			is.settleLater(batch)
-		}
 		for _, p := range batch {
 			p.done <- err
 		}
 		return
 	}
 	for _, p := range batch {
-		err := is.register(ctx, []*pending{p}, nil)
-		if err == nil {
-			is.settleLater([]*pending{p})
-		}
-		p.done <- err
+		p.done <- is.register(ctx, []*pending{p}, nil)
 	}
 }
 

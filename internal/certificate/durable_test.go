@@ -2,6 +2,9 @@ package certificate_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -178,4 +181,64 @@ func mustKey(t *testing.T, s string) blob.Key {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// failingStage is a file system store whose Stage fails, as a full or
+// failing disk would.
+type failingStage struct{ *blob.FS }
+
+func (failingStage) Stage(context.Context, io.Reader) (blob.Key, int64, error) {
+	return "", 0, errors.New("no space left on device")
+}
+
+// plainStore hides the file system store's staging, as a store that makes
+// each Put durable (S3) is.
+type plainStore struct{ blob.Store }
+
+// TestIssueFileWrites checks the two ways a certificate's file is stored:
+// with a store that flushes later, a write that fails after the
+// registration leaves the certificate issued with its bytes kept, and
+// SettleFiles puts the file back; with a store that makes each Put
+// durable, the file is stored first and no copy is kept.
+func TestIssueFileWrites(t *testing.T) {
+	t.Run("failed write", func(t *testing.T) {
+		f := setup(t)
+		f.issuer.Blobs = failingStage{f.blobs}
+		o := f.online(cfSofia, certificate.Residence)
+		o.Exemption = 7
+		res, err := f.issuer.Issue(ctx, o)
+		if err != nil {
+			t.Fatalf("Issue with a failing write = %v; want the certificate issued from its kept copy", err)
+		}
+		if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 1 || k != 1 {
+			t.Fatalf("%d certificates, %d kept files; want 1 each", n, k)
+		}
+		if _, err := certificate.Open(ctx, f.blobs, res.Certificate); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("Open before settling = %v; want the file missing", err)
+		}
+		if n, err := certificate.SettleFiles(ctx, f.d, f.blobs); err != nil || n != 1 {
+			t.Fatalf("SettleFiles = %d, %v; want 1", n, err)
+		}
+		got, err := certificate.Open(ctx, f.blobs, res.Certificate)
+		if err != nil || !bytes.Equal(got, res.PDF) {
+			t.Errorf("Open after settling: %v", err)
+		}
+	})
+	t.Run("store without staging", func(t *testing.T) {
+		f := setup(t)
+		f.issuer.Blobs = plainStore{f.blobs}
+		o := f.online(cfSofia, certificate.Residence)
+		o.Exemption = 7
+		res, err := f.issuer.Issue(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := f.count(t, "certificate_file_pending"); k != 0 {
+			t.Errorf("%d kept files with a store that syncs each Put; want 0", k)
+		}
+		got, err := certificate.Open(ctx, f.blobs, res.Certificate)
+		if err != nil || !bytes.Equal(got, res.PDF) {
+			t.Errorf("Open: %v", err)
+		}
+	})
 }

@@ -228,16 +228,9 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	if err != nil {
 		return nil, err
 	}
-	// The file is written before the certificate is registered, so that a
-	// registered certificate always has its file; the registration keeps
-	// a durable copy of the bytes until the file is flushed (commit.go).
 	// The store's key is the file's SHA-256, the digest the protocol entry
 	// records.
-	k, staged, err := blob.StageBytes(ctx, is.Blobs, pdf)
-	if err != nil {
-		return nil, fmt.Errorf("certificate: store the file: %w", err)
-	}
-	c.DocumentSHA256 = string(k)
+	c.DocumentSHA256 = string(blob.KeyOf(pdf))
 	correspondent := holder.FullName() + " (" + holder.FiscalCode + ")"
 	if c.Requester != "" {
 		correspondent = c.Requester
@@ -249,7 +242,7 @@ func (is *Issuer) produce(ctx context.Context, e *tenant.Ente, c *Certificate, h
 	entry := &protocol.Entry{Ente: e.ID, Direction: protocol.Out,
 		Subject:       "Certificato anagrafico " + c.Kinds.String() + " n. " + c.Code,
 		Correspondent: correspondent, DocumentSHA256: c.DocumentSHA256, CreatedBy: createdBy}
-	if err := is.commit(ctx, &pending{c: c, entry: entry, audit: audit, pdf: pdf, staged: staged}); err != nil {
+	if err := is.store(ctx, &pending{c: c, entry: entry, audit: audit, pdf: pdf}); err != nil {
 		return nil, err
 	}
 	c.State = Issued

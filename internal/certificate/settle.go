@@ -197,21 +197,17 @@ type fileRef struct {
 // one flush covers the files of the requests meanwhile.
 const settlePause = 20 * time.Millisecond
 
-// settleLater queues the kept copies of a committed batch's staged files
-// for the settler, starting it if it is not running. The settler flushes
-// the store once for all the files queued before the flush, then hands
-// their copies to the group commit, whose next transaction removes them
-// (a transaction of its own when nothing else is being committed); it
+// settleLater queues the kept copy of p, committed and with its file
+// written, for the settler, starting it if it is not running. The settler
+// flushes the store once for all the files queued before the flush, then
+// hands their copies to the group commit, whose next transaction removes
+// them (a transaction of its own when nothing else is being committed); it
 // stops when nothing is queued. What it could not settle stays in the
 // table for SettleFiles.
-func (is *Issuer) settleLater(batch []*pending) {
+func (is *Issuer) settleLater(p *pending) {
 	is.settleMu.Lock()
-	for _, p := range batch {
-		if p.staged {
-			is.unsettled = append(is.unsettled, fileRef{ente: p.c.Ente, id: p.c.ID})
-		}
-	}
-	start := !is.settling && len(is.unsettled) > 0
+	is.unsettled = append(is.unsettled, fileRef{ente: p.c.Ente, id: p.c.ID})
+	start := !is.settling
 	if start {
 		is.settling = true
 	}
