@@ -50,9 +50,10 @@ func RegisterAll(ctx context.Context, tx *sql.Tx, es []*Entry, now time.Time) er
 }
 
 const (
-	insertCounter = `INSERT INTO protocol_counter (ente_id, year, last) VALUES ($1, $2, 0)
-		ON CONFLICT (ente_id, year) DO NOTHING`
-	nextNumbers  = `UPDATE protocol_counter SET last = last + $3 WHERE ente_id = $1 AND year = $2 RETURNING last`
+	// nextNumbers creates the year's counter or advances it, and returns
+	// the last number taken.
+	nextNumbers = `INSERT INTO protocol_counter (ente_id, year, last) VALUES ($1, $2, $3)
+		ON CONFLICT (ente_id, year) DO UPDATE SET last = protocol_counter.last + excluded.last RETURNING last`
 	previousHash = `SELECT hash FROM protocol_entry WHERE ente_id = $1 AND year = $2 AND number = $3`
 	insertEntry  = `INSERT INTO protocol_entry (ente_id, year, number, direction, registered_at, subject,
 		correspondent, document_sha256, previous_hash, hash, annuls_year, annuls_number, annul_reason,
@@ -67,11 +68,8 @@ func register(ctx context.Context, tx *sql.Tx, es []*Entry, now time.Time) error
 	if err != nil {
 		return err
 	}
-	// The insert makes sure the row exists (a concurrent first registration
-	// of the year waits on the key, then does nothing); the update locks it.
-	if _, err := tx.ExecContext(ctx, insertCounter, ente, year); err != nil {
-		return fmt.Errorf("counter %d: %w", year, err)
-	}
+	// The year's first registration inserts the counter row; a concurrent
+	// one waits on the key, then updates the committed row, which locks it.
 	var last int64
 	if err := tx.QueryRowContext(ctx, nextNumbers, ente, year, n).Scan(&last); err != nil {
 		return fmt.Errorf("counter %d: %w", year, err)
