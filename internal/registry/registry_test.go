@@ -234,3 +234,36 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// TestHouseholdWithoutResidents checks that a household whose members are
+// no longer resident reads whole, with no members, and the same as when it
+// had them.
+func TestHouseholdWithoutResidents(t *testing.T) {
+	d := testdb.Open(t)
+	ala := newEnte(t, d, "ala")
+	if _, err := registry.Import(ctx, d, ala, strings.NewReader(family), registry.ImportOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	marco, err := registry.PersonByFiscalCode(ctx, d, ala, "TMSMRC79E03H612A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := registry.GetHousehold(ctx, d, ala, marco.Household)
+	if err != nil || len(with.Members) != 3 {
+		t.Fatalf("GetHousehold = %v members, %v; want 3", with, err)
+	}
+	if _, err := d.ExecContext(ctx, `UPDATE registry_person SET status = 'cancelled' WHERE ente_id = $1`, ala); err != nil {
+		t.Fatal(err)
+	}
+	without, err := registry.GetHousehold(ctx, d, ala, marco.Household)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with.Members = nil
+	if diff := cmp.Diff(with, without); diff != "" {
+		t.Errorf("household without residents mismatch (-with members +without):\n%s", diff)
+	}
+	if _, err := registry.GetHousehold(ctx, d, ala, marco.Household+1000); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("missing household: err = %v, want NotFound", err)
+	}
+}
