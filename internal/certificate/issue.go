@@ -63,7 +63,11 @@ type Order struct {
 	Ente     *tenant.Ente
 	Channel  Channel
 	HolderCF string
-	Kinds    Kinds
+	// Holder, when the caller has read the holder from the local registry
+	// (by HolderCF's person), spares Issue reading it again; a registry
+	// port other than the local one is asked all the same.
+	Holder *registry.Person
+	Kinds  Kinds
 	// Online: the logged-in citizen.
 	Citizen   identity.CitizenID
 	CitizenCF string
@@ -177,9 +181,12 @@ func (is *Issuer) Issue(ctx context.Context, o Order) (*Result, error) {
 // check reads the holder, the household and the asker and applies the rules.
 func (is *Issuer) check(ctx context.Context, o Order) (*registry.Person, *registry.Household, error) {
 	port := is.port()
-	holder, err := port.PersonByFiscalCode(ctx, o.Ente.ID, o.HolderCF)
-	if err != nil {
-		return nil, nil, err
+	holder := o.Holder
+	var err error
+	if holder == nil || holder.FiscalCode != o.HolderCF || holder.Ente != o.Ente.ID || is.Registry != nil {
+		if holder, err = port.PersonByFiscalCode(ctx, o.Ente.ID, o.HolderCF); err != nil {
+			return nil, nil, err
+		}
 	}
 	var household *registry.Household
 	if holder.Household != 0 {
@@ -276,7 +283,7 @@ func (is *Issuer) CompleteStamp(ctx context.Context, e *tenant.Ente, code, stamp
 		}
 		cf = citizen.FiscalCode
 	}
-	holder, household, err := is.check(ctx, Order{Ente: e, Channel: c.Channel, HolderCF: person.FiscalCode,
+	holder, household, err := is.check(ctx, Order{Ente: e, Channel: c.Channel, HolderCF: person.FiscalCode, Holder: person,
 		Kinds: c.Kinds, CitizenCF: cf, Requester: c.Requester})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/sportello/sportello/internal/calendar"
 	"github.com/sportello/sportello/internal/certificate"
 	"github.com/sportello/sportello/internal/protocol"
+	"github.com/sportello/sportello/internal/registry"
 )
 
 func TestIssueAndVerify(t *testing.T) {
@@ -155,3 +156,42 @@ func scanQR(t *testing.T, pdf []byte) string {
 
 var _ = cmp.Diff
 var _ = apperr.Is
+
+// TestIssueWithHolderRead checks that an order carrying the holder the
+// caller read issues the same certificate as one naming the fiscal code
+// only, and that a holder that is not the order's (another person, or the
+// same fiscal code in another ente) is not trusted: Issue reads the one
+// the fiscal code names.
+func TestIssueWithHolderRead(t *testing.T) {
+	f := setup(t)
+	sofia := f.persons[cfSofia]
+	other := *sofia
+	other.Ente, other.ID = f.avio.ID, sofia.ID+1000
+	for _, tc := range []struct {
+		name   string
+		holder *registry.Person
+	}{
+		{"none", nil},
+		{"the holder", sofia},
+		{"another person", f.persons[cfGiusi]},
+		{"another ente's", &other},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := f.online(cfSofia, certificate.Residence, certificate.Family)
+			o.Exemption = 7
+			o.Holder = tc.holder
+			res, err := f.issuer.Issue(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, err := certificate.Published(ctx, f.d, f.ala.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := certificate.Verify(res.PDF, keys)
+			if !v.OK() || v.Payload.FiscalCode != cfSofia || res.Certificate.Person != sofia.ID {
+				t.Errorf("certificate of person %d, payload %+v; want Sofia's (%d)", res.Certificate.Person, v.Payload, sofia.ID)
+			}
+		})
+	}
+}

@@ -141,7 +141,7 @@ func (s *Server) certificateRequest(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode,
+	res, err := is.Issue(ctx, certificate.Order{Ente: e, Channel: certificate.Online, HolderCF: holder.FiscalCode, Holder: holder,
 		Kinds: kinds, Citizen: pr.Citizen.ID, CitizenCF: pr.Citizen.FiscalCode, Exemption: ex, ExemptionText: exText,
 		VerifyURL: s.verifyURL(r), ReturnTo: s.origin(r) + "/area-personale/certificati",
 		Audit: func(c *certificate.Certificate) audit.Event {
