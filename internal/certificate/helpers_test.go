@@ -132,3 +132,13 @@ func (f *fixture) desk(holder string, kinds ...certificate.Type) certificate.Ord
 		Operator: f.clerk, Requester: "Mario Rossi, C.I. CA00000AA", Reason: "uso privato",
 		StampID: "01234567890123", VerifyURL: "https://ala.example/verifica"}
 }
+
+// keys returns the ente Ala's published keys.
+func (f *fixture) keys(t testing.TB) []certificate.PublicKey {
+	t.Helper()
+	keys, err := certificate.Published(ctx, f.d, f.ala.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}

@@ -32,11 +32,7 @@ func TestIssueAndVerify(t *testing.T) {
 	if want := calendar.D(2027, 5, 26); c.ValidUntil != want {
 		t.Errorf("valid until %s, want %s", c.ValidUntil, want)
 	}
-	keys, err := certificate.Published(ctx, f.d, f.ala.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := certificate.Verify(res.PDF, keys)
+	v := certificate.Verify(res.PDF, f.keys(t))
 	if !v.OK() {
 		t.Fatalf("verify: %+v", v)
 	}
@@ -184,11 +180,7 @@ func TestIssueWithHolderRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			keys, err := certificate.Published(ctx, f.d, f.ala.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := certificate.Verify(res.PDF, keys)
+			v := certificate.Verify(res.PDF, f.keys(t))
 			if !v.OK() || v.Payload.FiscalCode != cfSofia || res.Certificate.Person != sofia.ID {
 				t.Errorf("certificate of person %d, payload %+v; want Sofia's (%d)", res.Certificate.Person, v.Payload, sofia.ID)
 			}

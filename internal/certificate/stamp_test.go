@@ -154,8 +154,7 @@ func TestStampAwaitingPayment(t *testing.T) {
 	if pay.digest != certificate.StampDigest(done.Certificate) {
 		t.Error("the payment was not bound to the certificate's digest")
 	}
-	keys, _ := certificate.Published(ctx, f.d, f.ala.ID)
-	if v := certificate.Verify(done.PDF, keys); !v.OK() {
+	if v := certificate.Verify(done.PDF, f.keys(t)); !v.OK() {
 		t.Errorf("the paid certificate: %v", v.Problems)
 	}
 	if text := pdfText(t, done.PDF); text != "" && !strings.Contains(text, "@e.bollo, identificativo 01234567890123456789") {

@@ -17,10 +17,7 @@ func TestVerifyTampered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := certificate.Published(ctx, f.d, f.ala.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := f.keys(t)
 	orig := res.PDF
 	replace := func(old, new string) func([]byte) []byte {
 		return func(b []byte) []byte {
