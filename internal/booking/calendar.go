@@ -291,15 +291,12 @@ func AddClosure(ctx context.Context, q db.Querier, ente tenant.ID, c Closure) er
 // RemoveClosure deletes one of the ente's closures and returns it: its days
 // take appointments again. Another ente's closure is NotFound.
 func RemoveClosure(ctx context.Context, q db.Querier, ente tenant.ID, id int64) (Closure, error) {
-	list, err := listClosures(ctx, q, `WHERE ente_id = $1 AND id = $2`, ente, id)
+	list, err := listClosures(ctx, q, `DELETE FROM booking_closure WHERE ente_id = $1 AND id = $2 RETURNING `+closureColumns, ente, id)
 	if err != nil {
 		return Closure{}, err
 	}
 	if len(list) == 0 {
 		return Closure{}, apperr.Errorf(apperr.NotFound, "booking: closure %d", id)
-	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM booking_closure WHERE ente_id = $1 AND id = $2`, ente, id); err != nil {
-		return Closure{}, fmt.Errorf("booking: remove closure %d: %w", id, err)
 	}
 	return list[0], nil
 }
@@ -307,17 +304,23 @@ func RemoveClosure(ctx context.Context, q db.Querier, ente tenant.ID, id int64) 
 // Closures returns the ente's closures that end on from or later, by
 // first day: those the administrators' page lists.
 func Closures(ctx context.Context, q db.Querier, ente tenant.ID, from calendar.Date) ([]Closure, error) {
-	return listClosures(ctx, q, `WHERE ente_id = $1 AND last_day >= $2 ORDER BY first_day, id LIMIT 500`, ente, from.String())
+	return listClosures(ctx, q, selectClosures+`WHERE ente_id = $1 AND last_day >= $2 ORDER BY first_day, id LIMIT 500`, ente, from.String())
 }
 
 // closures returns the office's closures that touch [first, last].
 func closures(ctx context.Context, q db.Querier, ente tenant.ID, office int64, first, last calendar.Date) ([]Closure, error) {
-	return listClosures(ctx, q, `WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
+	return listClosures(ctx, q, selectClosures+`WHERE ente_id = $1 AND office_id = $2 AND last_day >= $3 AND first_day <= $4`,
 		ente, office, first.String(), last.String())
 }
 
-func listClosures(ctx context.Context, q db.Querier, where string, args ...any) ([]Closure, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, office_id, calendar_id, first_day, last_day, reason FROM booking_closure `+where, args...)
+const (
+	closureColumns = `id, office_id, calendar_id, first_day, last_day, reason`
+	selectClosures = `SELECT ` + closureColumns + ` FROM booking_closure `
+)
+
+// listClosures runs query, which returns closureColumns, and reads its rows.
+func listClosures(ctx context.Context, q db.Querier, query string, args ...any) ([]Closure, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: closures: %w", err)
 	}
