@@ -84,9 +84,12 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 	reg := river.NewWorkers()
 	periodic := []*river.PeriodicJob{jobs.Maintenance(reg, d), purgeJob(reg, d, log),
 		protocol.DailyRegisterJob(reg, d, a.blobs, dailyRegisterPDF, log),
-		certificate.SettleFilesJob(reg, d, a.blobs, log),
 		pratica.ReceiptSweepJob(reg, d, a.blobs, web.RenderReceipt, log),
 		pratica.TermWarningsJob(reg, d, func() *jobs.Jobs { return a.jobs }, log)}
+	filesInDB := certificate.FilesInDatabaseFor(d)
+	if j := certificate.SettleFilesJob(reg, d, a.blobs, filesInDB, log); j != nil {
+		periodic = append(periodic, j)
+	}
 	var sender mail.Sender
 	switch {
 	case cfg.SMTPURL != "":
@@ -128,7 +131,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, workers int
 			a.close()
 			return nil, err
 		}
-		a.certs = &certificate.Issuer{DB: d, Registrar: protocol.Builtin{}, Blobs: a.blobs, Keys: keys}
+		a.certs = &certificate.Issuer{DB: d, Registrar: protocol.Builtin{}, Blobs: a.blobs, Keys: keys,
+			FilesInDatabase: filesInDB}
 		if a.payments != nil {
 			// The same issuer for the pages and the job that issues a
 			// certificate when its stamp's receipt arrives.

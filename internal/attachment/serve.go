@@ -61,6 +61,29 @@ func Serve(w http.ResponseWriter, r *http.Request, blobs blob.Store, f File) err
 	return nil
 }
 
+// ServeContent sends content, already read and checked against f.SHA256 by
+// the caller, as Serve sends a stored file: the same headers, the same
+// answer to If-None-Match and HEAD.
+func ServeContent(w http.ResponseWriter, r *http.Request, f File, content []byte) error {
+	if _, err := blob.ParseKey(string(f.SHA256)); err != nil {
+		return apperr.Errorf(apperr.NotFound, "attachment: serve: %w", err)
+	}
+	etag := `"` + string(f.SHA256) + `"`
+	setHeaders(w.Header(), f, etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	if _, err := w.Write(content); err != nil {
+		return fmt.Errorf("attachment: serve %s: %w", f.SHA256, err)
+	}
+	return nil
+}
+
 // setHeaders sets the headers that make a response a download.
 func setHeaders(h http.Header, f File, etag string) {
 	h.Set("ETag", etag)

@@ -83,30 +83,43 @@ func TestServe(t *testing.T) {
 			wantBody:   big,
 		},
 	}
+	// ServeContent, given the bytes the caller read, must answer as Serve
+	// does from the store.
+	contents := map[blob.Key][]byte{pdf.SHA256: big, p7m.SHA256: derP7M(t, pdfBytes)}
+	serves := map[string]func(http.ResponseWriter, *http.Request, attachment.File) error{
+		"Serve": func(w http.ResponseWriter, r *http.Request, f attachment.File) error {
+			return attachment.Serve(w, r, store, f)
+		},
+		"ServeContent": func(w http.ResponseWriter, r *http.Request, f attachment.File) error {
+			return attachment.ServeContent(w, r, f, contents[f.SHA256])
+		},
+	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequestWithContext(t.Context(), tc.method, "/allegati/1", nil)
-			for k, v := range tc.header {
-				req.Header[k] = v
-			}
-			rec := httptest.NewRecorder()
-			if err := attachment.Serve(rec, req, store, tc.file); err != nil {
-				t.Fatal(err)
-			}
-			if rec.Code != tc.wantStatus {
-				t.Errorf("status = %d, want %d", rec.Code, tc.wantStatus)
-			}
-			got := map[string]string{}
-			for k := range tc.wantHeader {
-				got[k] = rec.Header().Get(k)
-			}
-			if diff := cmp.Diff(tc.wantHeader, got); diff != "" {
-				t.Errorf("headers mismatch (-want +got):\n%s", diff)
-			}
-			if !bytes.Equal(rec.Body.Bytes(), tc.wantBody) {
-				t.Errorf("body: %d bytes, want %d", rec.Body.Len(), len(tc.wantBody))
-			}
-		})
+		for name, serve := range serves {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				req := httptest.NewRequestWithContext(t.Context(), tc.method, "/allegati/1", nil)
+				for k, v := range tc.header {
+					req.Header[k] = v
+				}
+				rec := httptest.NewRecorder()
+				if err := serve(rec, req, tc.file); err != nil {
+					t.Fatal(err)
+				}
+				if rec.Code != tc.wantStatus {
+					t.Errorf("status = %d, want %d", rec.Code, tc.wantStatus)
+				}
+				got := map[string]string{}
+				for k := range tc.wantHeader {
+					got[k] = rec.Header().Get(k)
+				}
+				if diff := cmp.Diff(tc.wantHeader, got); diff != "" {
+					t.Errorf("headers mismatch (-want +got):\n%s", diff)
+				}
+				if !bytes.Equal(rec.Body.Bytes(), tc.wantBody) {
+					t.Errorf("body: %d bytes, want %d", rec.Body.Len(), len(tc.wantBody))
+				}
+			})
+		}
 	}
 }
 

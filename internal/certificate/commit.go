@@ -22,7 +22,7 @@ import (
 //
 // A request does not wait for its file's flush: with a store that flushes
 // later (blob.Stager, the file system), the transaction that registers the
-// certificate keeps a copy of the bytes in certificate_file_pending, made
+// certificate keeps a copy of the bytes in certificate_file, made
 // durable by the same commit, so a crash cannot lose a file the citizen
 // was given, and the file is written while that transaction commits. A
 // request thus waits for one flush, the database's, not two. After the
@@ -30,7 +30,10 @@ import (
 // later transaction of the group commit removes their copies (settleLater,
 // in settle.go); the job certificate_settle_files puts back what a crash,
 // or a failed write, left. A store without staging (S3) is written
-// durably before the registration, which then keeps no copy.
+// durably before the registration, which then keeps no copy. With
+// FilesInDatabase (SQLite, ADR 0012) the file is not written to a store at
+// all: the registration keeps it for good, and its commit is the only
+// write.
 
 // pending is one signed and stored certificate waiting to be registered.
 type pending struct {
@@ -40,23 +43,29 @@ type pending struct {
 	// existing is set for a certificate that awaited its stamp: its row
 	// is updated, not inserted.
 	existing bool
-	// pdf is the certificate's file; staged is set when the store flushes
-	// it later, so the registration keeps a copy.
-	pdf    []byte
-	staged bool
-	done   chan error
+	// pdf is the certificate's file; kept is set when the registration
+	// keeps it in certificate_file: for good with FilesInDatabase, as a
+	// copy when the store flushes it later.
+	pdf  []byte
+	kept bool
+	done chan error
 }
 
 // maxBatch bounds one transaction, so that a burst does not hold the
 // database's write lock for long.
 const maxBatch = 128
 
-// store writes p's file and registers p. With a Stager the file is written
-// while the registration commits, and queued for the settler once both
-// are done; a failed write leaves the certificate issued, its bytes in the
-// kept copy, for SettleFiles (and Restore, if the file is asked for
-// first). Any other store is written durably first.
+// store writes p's file and registers p. With FilesInDatabase the
+// registration keeps the file, and nothing else is written. With a Stager
+// the file is written while the registration commits, and queued for the
+// settler once both are done; a failed write leaves the certificate
+// issued, its bytes in the kept copy, for SettleFiles (and File, if the
+// file is asked for first). Any other store is written durably first.
 func (is *Issuer) store(ctx context.Context, p *pending) error {
+	if is.FilesInDatabase {
+		p.kept = true
+		return is.commit(ctx, p)
+	}
 	st, ok := is.Blobs.(blob.Stager)
 	if !ok {
 		if _, err := blob.PutBytes(ctx, is.Blobs, p.pdf); err != nil {
@@ -64,7 +73,7 @@ func (is *Issuer) store(ctx context.Context, p *pending) error {
 		}
 		return is.commit(ctx, p)
 	}
-	p.staged = true
+	p.kept = true
 	written := make(chan error, 1)
 	go func() {
 		// The write belongs to the issuance, whatever the client does.
@@ -184,7 +193,7 @@ func (is *Issuer) register(ctx context.Context, batch []*pending, settled []file
 			return err
 		}
 		for _, p := range batch {
-			if p.staged {
+			if p.kept {
 				if err := keepFile(ctx, tx, p.c, p.pdf, now); err != nil {
 					return err
 				}

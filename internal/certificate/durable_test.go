@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/blob/blobtest"
 	"github.com/sportello/sportello/internal/certificate"
@@ -62,7 +64,7 @@ func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 		})
 	}
 	wg.Wait() // while every Sync is held
-	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 6 || k != 6 {
+	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file"); n != 6 || k != 6 {
 		t.Fatalf("%d certificates, %d kept files while the flushes are held; want 6 each", n, k)
 	}
 	// The protocol numbers leave no gap.
@@ -94,7 +96,7 @@ func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 			t.Errorf("certificate %s after settling: %v", res.Certificate.Code, err)
 		}
 	}
-	if k := f.count(t, "certificate_file_pending"); k != 0 {
+	if k := f.count(t, "certificate_file"); k != 0 {
 		t.Errorf("%d kept files after settling, want 0", k)
 	}
 	if n, err := certificate.SettleFiles(ctx, f.d, f.blobs); err != nil || n != 0 {
@@ -108,10 +110,10 @@ func TestIssueKeepsTheFileUntilDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for f.count(t, "certificate_file_pending") != 0 && time.Now().Before(deadline) {
+	for f.count(t, "certificate_file") != 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 7 || k != 0 {
+	if n, k := f.count(t, "certificate"), f.count(t, "certificate_file"); n != 7 || k != 0 {
 		t.Errorf("%d certificates, %d kept files 10 s later; want 7 and 0", n, k)
 	}
 }
@@ -124,14 +126,14 @@ func TestSettleFilesRefusesAlteredCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer close(hold) // the settler stays held until the end
-	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file_pending SET content = $1 WHERE ente_id = $2`,
+	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file SET content = $1 WHERE ente_id = $2`,
 		[]byte("%PDF-1.7 altered"), f.ala.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := certificate.SettleFiles(ctx, f.d, f.blobs); err == nil {
 		t.Error("SettleFiles accepted an altered copy")
 	}
-	if k := f.count(t, "certificate_file_pending"); k != 1 {
+	if k := f.count(t, "certificate_file"); k != 1 {
 		t.Errorf("%d kept files, want the altered one kept", k)
 	}
 }
@@ -162,14 +164,14 @@ func TestRestore(t *testing.T) {
 	if ok, err := certificate.Restore(ctx, f.d, f.blobs, first.Certificate); ok || err != nil {
 		t.Errorf("Restore again = %t, %v; want false", ok, err)
 	}
-	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file_pending SET content = $1 WHERE certificate_id = $2`,
+	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file SET content = $1 WHERE certificate_id = $2`,
 		[]byte("%PDF-1.7 altered"), second.Certificate.ID); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := certificate.Restore(ctx, f.d, f.blobs, second.Certificate); ok || err == nil {
 		t.Errorf("Restore of an altered copy = %t, %v; want an error", ok, err)
 	}
-	if k := f.count(t, "certificate_file_pending"); k != 1 {
+	if k := f.count(t, "certificate_file"); k != 1 {
 		t.Errorf("%d kept files, want the altered one kept", k)
 	}
 }
@@ -216,7 +218,7 @@ func TestIssueFileWrites(t *testing.T) {
 	}
 	t.Run("failed write", func(t *testing.T) {
 		f, res := issue(t, func(fs *blob.FS) blob.Store { return failingStage{fs} })
-		if n, k := f.count(t, "certificate"), f.count(t, "certificate_file_pending"); n != 1 || k != 1 {
+		if n, k := f.count(t, "certificate"), f.count(t, "certificate_file"); n != 1 || k != 1 {
 			t.Fatalf("%d certificates, %d kept files; want 1 each", n, k)
 		}
 		if _, err := certificate.Open(ctx, f.blobs, res.Certificate); !errors.Is(err, blob.ErrNotFound) {
@@ -232,7 +234,7 @@ func TestIssueFileWrites(t *testing.T) {
 	})
 	t.Run("store without staging", func(t *testing.T) {
 		f, res := issue(t, func(fs *blob.FS) blob.Store { return plainStore{fs} })
-		if k := f.count(t, "certificate_file_pending"); k != 0 {
+		if k := f.count(t, "certificate_file"); k != 0 {
 			t.Errorf("%d kept files with a store that syncs each Put; want 0", k)
 		}
 		got, err := certificate.Open(ctx, f.blobs, res.Certificate)
@@ -240,4 +242,95 @@ func TestIssueFileWrites(t *testing.T) {
 			t.Errorf("Open: %v", err)
 		}
 	})
+}
+
+// storedFiles counts the files in the fixture's blob store.
+func (f *fixture) storedFiles(t *testing.T) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(f.root, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestFilesInDatabase checks the issuer that keeps certificates' files in
+// the database (SQLite, ADR 0012): nothing is written to the store, the
+// rows stay, File reads them and refuses one altered; certificates issued
+// before into the store still read from there; and an issuer that stops
+// keeping them (a move to PostgreSQL) has SettleFiles move them out.
+func TestFilesInDatabase(t *testing.T) {
+	f := setup(t)
+	o := f.online(cfSofia, certificate.Residence)
+	o.Exemption = 7
+	before, err := f.issuer.Issue(ctx, o) // into the store, as before the change
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f.count(t, "certificate_file") != 0 {
+		time.Sleep(5 * time.Millisecond) // the settler removes its copy
+	}
+	stored := f.storedFiles(t)
+	if stored != 1 {
+		t.Fatalf("%d files in the store after one issuance, want 1", stored)
+	}
+
+	f.issuer.FilesInDatabase = true
+	var issued []*certificate.Result
+	for _, o := range []certificate.Order{f.online(cfChiara, certificate.Residence, certificate.Family), f.desk(cfGiusi, certificate.Residence)} {
+		o.Exemption = 7
+		res, err := f.issuer.Issue(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issued = append(issued, res)
+	}
+	time.Sleep(100 * time.Millisecond) // five times the settler's pause
+	if n, k := f.storedFiles(t), f.count(t, "certificate_file"); n != stored || k != 2 {
+		t.Errorf("%d files in the store and %d in the database; want %d and 2", n, k, stored)
+	}
+	for _, res := range append(issued, before) {
+		got, err := f.issuer.File(ctx, res.Certificate)
+		if err != nil || !bytes.Equal(got, res.PDF) {
+			t.Errorf("File(%s): %d bytes, %v; want the %d issued", res.Certificate.Code, len(got), err, len(res.PDF))
+		}
+	}
+	if j := certificate.SettleFilesJob(river.NewWorkers(), f.d, f.blobs, true, nil); j != nil {
+		t.Error("SettleFilesJob scheduled for a database that keeps the files")
+	}
+
+	altered := issued[0].Certificate
+	if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file SET content = $1 WHERE certificate_id = $2`,
+		[]byte("%PDF-1.7 altered"), altered.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.issuer.File(ctx, altered); err == nil {
+		t.Errorf("File of an altered row: %d bytes, no error", len(got))
+	}
+
+	// Moving to a store: SettleFiles puts the intact file there and leaves
+	// the altered one, which it reports.
+	f.issuer.FilesInDatabase = false
+	if n, err := certificate.SettleFiles(ctx, f.d, f.blobs); err == nil || n != 0 {
+		t.Errorf("SettleFiles with an altered row: %d, %v; want an error", n, err)
+	}
+	if _, err := f.d.ExecContext(ctx, `DELETE FROM certificate_file WHERE certificate_id = $1`, altered.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := certificate.SettleFiles(ctx, f.d, f.blobs); err != nil || n != 1 {
+		t.Errorf("SettleFiles: %d, %v; want 1", n, err)
+	}
+	if n, k := f.storedFiles(t), f.count(t, "certificate_file"); n != stored+1 || k != 0 {
+		t.Errorf("after settling, %d files in the store and %d in the database; want %d and 0", n, k, stored+1)
+	}
+	moved := issued[1]
+	if got, err := f.issuer.File(ctx, moved.Certificate); err != nil || !bytes.Equal(got, moved.PDF) {
+		t.Errorf("File after the move: %d bytes, %v", len(got), err)
+	}
 }

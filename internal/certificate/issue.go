@@ -32,6 +32,11 @@ type Issuer struct {
 	Registrar protocol.Registrar
 	Blobs     blob.Store
 	Keys      *KeyStore
+	// FilesInDatabase keeps each certificate's file in the database
+	// (certificate_file), registered by the same transaction as the
+	// certificate, instead of in Blobs: the choice on SQLite (ADR 0012).
+	// Files issued without it stay in Blobs; File reads either.
+	FilesInDatabase bool
 	// Payer collects the stamp duty online; nil means online requests that
 	// owe the stamp are refused with ReasonStampOnline.
 	Payer StampPayer

@@ -12,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/sportello/sportello/internal/apperr"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/tenant"
@@ -20,7 +21,7 @@ import (
 // keepFile stores a durable copy of c's file, in the transaction that
 // registers c, for a file whose flush to the blob store is still under way.
 func keepFile(ctx context.Context, tx *sql.Tx, c *Certificate, pdf []byte, now time.Time) error {
-	const ins = `INSERT INTO certificate_file_pending (ente_id, certificate_id, sha256, content, created_at)
+	const ins = `INSERT INTO certificate_file (ente_id, certificate_id, sha256, content, created_at)
 		VALUES ($1, $2, $3, $4, $5)`
 	if _, err := tx.ExecContext(ctx, ins, c.Ente, c.ID, c.DocumentSHA256, pdf, dbTime(now)); err != nil {
 		return fmt.Errorf("certificate %s: keep the file: %w", c.Code, err)
@@ -32,7 +33,7 @@ func keepFile(ctx context.Context, tx *sql.Tx, c *Certificate, pdf []byte, now t
 // each).
 const settleBatch = 256
 
-// SettleFiles puts the copies kept in certificate_file_pending back to the
+// SettleFiles puts the copies kept in certificate_file back to the
 // blob store, each durably (a no-op for a file that was flushed), and
 // removes them; it returns how many it settled. A copy whose bytes do not
 // hash to the digest its certificate records is left alone and reported.
@@ -58,7 +59,7 @@ type pendingFile struct {
 }
 
 func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
-	const list = `SELECT ente_id, certificate_id, sha256, content FROM certificate_file_pending
+	const list = `SELECT ente_id, certificate_id, sha256, content FROM certificate_file
 		ORDER BY ente_id, certificate_id LIMIT $1`
 	rows, err := d.QueryContext(ctx, list, settleBatch)
 	if err != nil {
@@ -118,7 +119,7 @@ func (f *pendingFile) put(ctx context.Context, blobs blob.Store) error {
 // a copy was kept. Without one (the file's flush was confirmed, or the
 // store syncs every Put) it costs one indexed read.
 func Restore(ctx context.Context, d *db.DB, blobs blob.Store, c *Certificate) (bool, error) {
-	const get = `SELECT sha256, content FROM certificate_file_pending WHERE ente_id = $1 AND certificate_id = $2`
+	const get = `SELECT sha256, content FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`
 	f := pendingFile{ente: c.Ente, certificate: c.ID}
 	err := d.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&f.sha256, &f.content)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -138,6 +139,38 @@ func Restore(ctx context.Context, d *db.DB, blobs blob.Store, c *Certificate) (b
 		return false, fmt.Errorf("certificate %s: settle the file: %w", c.Code, err)
 	}
 	return true, nil
+}
+
+// File returns an issued certificate's file. A file kept in the database
+// is read from there and checked against the certificate's digest. Without
+// FilesInDatabase such a row is a copy whose flush the store had not
+// confirmed (a crash, a failed write), and it goes back to the store first
+// (Restore); otherwise, and for certificates issued before the files moved
+// to the database, the file is the store's.
+func (is *Issuer) File(ctx context.Context, c *Certificate) ([]byte, error) {
+	if c.State == AwaitingStamp || c.DocumentSHA256 == "" {
+		return nil, apperr.Errorf(apperr.NotFound, "certificate %d: not issued", c.ID)
+	}
+	if !is.FilesInDatabase {
+		if _, err := Restore(ctx, is.DB, is.Blobs, c); err != nil {
+			return nil, err
+		}
+		return Open(ctx, is.Blobs, c)
+	}
+	const get = `SELECT content FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`
+	var content []byte
+	err := is.DB.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Open(ctx, is.Blobs, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: read the file: %w", c.Code, err)
+	}
+	if sum := sha256.Sum256(content); hex.EncodeToString(sum[:]) != c.DocumentSHA256 {
+		return nil, fmt.Errorf("certificate %s: the file in the database does not hash to the digest %s",
+			c.Code, c.DocumentSHA256)
+	}
+	return content, nil
 }
 
 // SettleFilesArgs is the job that runs SettleFiles.
@@ -160,10 +193,14 @@ type settleWorker struct {
 	river.WorkerDefaults[SettleFilesArgs]
 	db    *db.DB
 	blobs blob.Store
+	idle  bool // the database keeps the files: nothing to settle
 	log   *slog.Logger
 }
 
 func (w *settleWorker) Work(ctx context.Context, _ *river.Job[SettleFilesArgs]) error {
+	if w.idle {
+		return nil
+	}
 	n, err := SettleFiles(ctx, w.db, w.blobs)
 	if n > 0 {
 		w.log.Debug("certificate files settled", "files", n)
@@ -173,19 +210,29 @@ func (w *settleWorker) Work(ctx context.Context, _ *river.Job[SettleFilesArgs]) 
 
 // SettleFilesJob adds SettleFiles's worker to reg and returns its schedule,
 // for jobs.Options.Periodic: every settleEvery, and once when the instance
-// starts, so that what a crash left is settled at once.
-func SettleFilesJob(reg *river.Workers, d *db.DB, blobs blob.Store, log *slog.Logger) *river.PeriodicJob {
+// starts, so that what a crash left is settled at once. A database that
+// keeps the files (inDatabase, FilesInDatabaseFor) has no copies to settle:
+// the schedule is nil, and a run queued before does nothing.
+func SettleFilesJob(reg *river.Workers, d *db.DB, blobs blob.Store, inDatabase bool, log *slog.Logger) *river.PeriodicJob {
 	if d == nil || blobs == nil {
 		panic("certificate: SettleFilesJob needs a database and a blob store")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	river.AddWorker(reg, &settleWorker{db: d, blobs: blobs, log: log})
+	river.AddWorker(reg, &settleWorker{db: d, blobs: blobs, idle: inDatabase, log: log})
+	if inDatabase {
+		return nil
+	}
 	return river.NewPeriodicJob(river.PeriodicInterval(settleEvery),
 		func() (river.JobArgs, *river.InsertOpts) { return SettleFilesArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})
 }
+
+// FilesInDatabaseFor says where the certificates of d keep their files
+// (Issuer.FilesInDatabase): in the database on SQLite, in the blob store
+// on PostgreSQL (ADR 0012).
+func FilesInDatabaseFor(d *db.DB) bool { return d.Engine == db.SQLite }
 
 // fileRef names a certificate whose file has a kept copy.
 type fileRef struct {
@@ -246,4 +293,4 @@ func (is *Issuer) settle() {
 	}
 }
 
-const deletePending = `DELETE FROM certificate_file_pending WHERE ente_id = $1 AND certificate_id = $2`
+const deletePending = `DELETE FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`

@@ -43,7 +43,7 @@ func TestCertificateDownloadAfterCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("certificate page %s: %v", path, err)
 		}
-		if err := f.srv.db.QueryRowContext(t.Context(), `SELECT sha256 FROM certificate_file_pending WHERE certificate_id = $1`, id).Scan(&digest); err != nil {
+		if err := f.srv.db.QueryRowContext(t.Context(), `SELECT sha256 FROM certificate_file WHERE certificate_id = $1`, id).Scan(&digest); err != nil {
 			t.Fatalf("certificate %d has no kept copy: %v", id, err)
 		}
 		return path, digest
@@ -74,7 +74,7 @@ func TestCertificateDownloadAfterCrash(t *testing.T) {
 				t.Errorf("the file on disk after the download: %v", err)
 			}
 			var kept int
-			if err := f.srv.db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM certificate_file_pending WHERE sha256 = $1`, digest).Scan(&kept); err != nil || kept != 0 {
+			if err := f.srv.db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM certificate_file WHERE sha256 = $1`, digest).Scan(&kept); err != nil || kept != 0 {
 				t.Errorf("%d kept copies after the download (%v), want 0", kept, err)
 			}
 		})

@@ -31,7 +31,7 @@ func newCertificates(opt Options) (*certificate.Issuer, error) {
 		return nil, err
 	}
 	return &certificate.Issuer{DB: opt.DB, Registrar: protocol.Builtin{}, Blobs: opt.Blobs, Keys: keys,
-		Now: opt.Now}, nil
+		FilesInDatabase: certificate.FilesInDatabaseFor(opt.DB), Now: opt.Now}, nil
 }
 
 // issuer returns the certificate issuer, or Unavailable.
@@ -137,15 +137,10 @@ func (s *Server) serveCertificate(w http.ResponseWriter, r *http.Request, c *cer
 	if err != nil {
 		return apperr.Errorf(apperr.NotFound, "certificate %d: %w", c.ID, err)
 	}
-	// A file issued just before a crash may be missing or damaged until
-	// the settle job runs: its kept copy goes back first.
-	if _, err := certificate.Restore(r.Context(), s.certs.DB, s.certs.Blobs, c); err != nil {
-		return err
-	}
-	size, err := s.certs.Blobs.Stat(r.Context(), k)
+	pdf, err := s.certs.File(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	return attachment.Serve(w, r, s.certs.Blobs, attachment.File{Name: "certificato-" + c.Code + ".pdf",
-		MIME: attachment.PDF, Size: size, SHA256: k})
+	return attachment.ServeContent(w, r, attachment.File{Name: "certificato-" + c.Code + ".pdf",
+		MIME: attachment.PDF, Size: int64(len(pdf)), SHA256: k}, pdf)
 }
