@@ -11,11 +11,11 @@ import (
 // TestVerdict checks each target's line against runs on either side of it.
 func TestVerdict(t *testing.T) {
 	tests := []struct {
-		name    string
-		con     result
-		chrome  float64
-		want    []string // the three targets' verdicts, in order
-		loneTab string   // the one-at-a-time ratio
+		name   string
+		con    result
+		chrome float64
+		want   []string // the three targets' verdicts, in order
+		lone   string   // the one-at-a-time ratio
 	}{
 		{"all met", result{rate: 1250, p95: 31 * time.Millisecond}, 16.8, []string{"met", "met", "met"}, "40×"},
 		{"at the limits", result{rate: 1000, p95: 50 * time.Millisecond}, 20, []string{"met", "met", "met"}, "40×"},
@@ -36,8 +36,8 @@ func TestVerdict(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("verdicts (-want +got):\n%s\n%s", diff, out)
 			}
-			if !strings.Contains(lines[4], tt.loneTab) {
-				t.Errorf("one at a time: %q, want %s", lines[4], tt.loneTab)
+			if !strings.Contains(lines[4], tt.lone) {
+				t.Errorf("one at a time: %q, want %s", lines[4], tt.lone)
 			}
 		})
 	}
