@@ -36,7 +36,8 @@ const settleBatch = 256
 // SettleFiles puts the copies kept in certificate_file back to the
 // blob store, each durably (a no-op for a file that was flushed), and
 // removes them; it returns how many it settled. A copy whose bytes do not
-// hash to the digest its certificate records is left alone and reported.
+// hash to the digest its certificate records (or that the store refuses)
+// is left alone and reported, and the others are settled all the same.
 // It is safe to run in several instances at once: putting the same bytes
 // twice stores them once.
 func SettleFiles(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
@@ -81,13 +82,19 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
 	if len(files) == 0 {
 		return 0, nil
 	}
+	// A copy that cannot be put back (altered, or the store failing) stays
+	// and is reported; it does not hold back the others.
+	var putErrs []error
+	put := files[:0]
 	for _, f := range files {
 		if err := f.put(ctx, blobs); err != nil {
-			return 0, err
+			putErrs = append(putErrs, err)
+			continue
 		}
+		put = append(put, f)
 	}
 	err = d.InTx(ctx, func(tx *sql.Tx) error {
-		for _, f := range files {
+		for _, f := range put {
 			if _, err := tx.ExecContext(ctx, deletePending, f.ente, f.certificate); err != nil {
 				return err
 			}
@@ -97,7 +104,7 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("certificate: settle files: %w", err)
 	}
-	return len(files), nil
+	return len(put), errors.Join(putErrs...)
 }
 
 // put stores f's bytes durably, refusing a copy that does not hash to the
