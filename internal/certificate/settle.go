@@ -18,8 +18,9 @@ import (
 	"github.com/sportello/sportello/internal/tenant"
 )
 
-// keepFile stores a durable copy of c's file, in the transaction that
-// registers c, for a file whose flush to the blob store is still under way.
+// keepFile stores c's file in the transaction that registers c: for good
+// with FilesInDatabase, otherwise as a durable copy while the file's flush
+// to the blob store is under way.
 func keepFile(ctx context.Context, tx *sql.Tx, c *Certificate, pdf []byte, now time.Time) error {
 	const ins = `INSERT INTO certificate_file (ente_id, certificate_id, sha256, content, created_at)
 		VALUES ($1, $2, $3, $4, $5)`
