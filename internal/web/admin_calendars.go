@@ -451,13 +451,23 @@ func (s *Server) closureCreate(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "calendar.closure_added",
 			Subject: fmt.Sprintf("office:%d", c.Office), Outcome: audit.Success,
-			Detail: fmt.Sprintf("calendar %d, %s–%s", c.Calendar, c.First, c.Last)}, s.now())
+			Detail: closureDetail(c)}, s.now())
 	})
 	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/amministrazione-ente/calendari?ok=chiusura", http.StatusSeeOther)
 	return nil
+}
+
+// closureDetail names a closure's calendar, or the whole office, and its
+// days, for the audit log.
+func closureDetail(c booking.Closure) string {
+	where := "all calendars"
+	if c.Calendar != 0 {
+		where = fmt.Sprintf("calendar %d", c.Calendar)
+	}
+	return fmt.Sprintf("%s, %s–%s", where, c.First, c.Last)
 }
 
 // closureDelete removes a closure: its days take appointments again.
@@ -476,7 +486,7 @@ func (s *Server) closureDelete(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: "calendar.closure_removed",
 			Subject: fmt.Sprintf("office:%d", c.Office), Outcome: audit.Success,
-			Detail: fmt.Sprintf("calendar %d, %s–%s: %s", c.Calendar, c.First, c.Last, c.Reason)}, s.now())
+			Detail: closureDetail(c) + ": " + c.Reason}, s.now())
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -173,17 +174,41 @@ func TestCalendarAdmin(t *testing.T) {
 	if res, _ := postForm(t, env.s, del, nil, admin); res.StatusCode != http.StatusNotFound {
 		t.Errorf("removing it again: status %d, want 404", res.StatusCode)
 	}
+	// A closure of the whole office (no calendar), added and removed.
+	res, _ = postForm(t, env.s, "/amministrazione-ente/calendari/chiusure", url.Values{"office": {"anagrafe"},
+		"first": {monday.String()}, "last": {monday.String()}, "reason": {"Festa patronale"}}, admin)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add a closure of the office: status %d", res.StatusCode)
+	}
+	closures, err = booking.Closures(ctx, env.d, env.ente, monday)
+	if err != nil || len(closures) != 1 || closures[0].Calendar != 0 {
+		t.Fatalf("closures: %v, %v; want one of the whole office", closures, err)
+	}
+	res, _ = postForm(t, env.s, "/amministrazione-ente/calendari/chiusure/"+strconv.FormatInt(closures[0].ID, 10)+"/elimina", nil, admin)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove the closure of the office: status %d", res.StatusCode)
+	}
 	var actions []string
 	for _, a := range []audit.Action{"calendar.created", "calendar.updated", "calendar.closure_added", "calendar.closure_removed"} {
 		evs, err := audit.List(ctx, env.d, env.ente, audit.Filter{Action: a})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range evs {
-			actions = append(actions, string(a))
+		for _, ev := range evs {
+			line := string(a)
+			if strings.HasPrefix(line, "calendar.closure") {
+				line += " " + ev.Detail
+			}
+			actions = append(actions, line)
 		}
 	}
-	if diff := cmp.Diff([]string{"calendar.created", "calendar.updated", "calendar.closure_added", "calendar.closure_removed"}, actions); diff != "" {
+	cal, day := fmt.Sprintf("calendar %d, ", created.ID), monday.String()+"–"+monday.String()
+	wantAudit := []string{"calendar.created", "calendar.updated",
+		"calendar.closure_added all calendars, " + day, "calendar.closure_added " + cal + day,
+		"calendar.closure_removed all calendars, " + day + ": Festa patronale", "calendar.closure_removed " + cal + day + ": Sciopero"}
+	slices.Sort(wantAudit)
+	slices.Sort(actions)
+	if diff := cmp.Diff(wantAudit, actions); diff != "" {
 		t.Errorf("audit mismatch (-want +got):\n%s", diff)
 	}
 }
