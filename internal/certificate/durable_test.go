@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,6 +137,36 @@ func TestSettleFilesRefusesAlteredCopy(t *testing.T) {
 	}
 	if k := f.count(t, "certificate_file"); k != 1 {
 		t.Errorf("%d kept files, want the altered one kept", k)
+	}
+}
+
+// TestSettleFilesPastRefusedCopies checks that copies SettleFiles must
+// refuse do not hide the ones after them, even when they fill whole rounds.
+func TestSettleFilesPastRefusedCopies(t *testing.T) {
+	certificate.SetSettleBatch(t, 2)
+	f, hold, o := setupHeld(t)
+	defer close(hold) // the settler stays held until the end
+	var ids []certificate.ID
+	for range 7 {
+		res, err := f.issuer.Issue(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Certificate.ID)
+	}
+	slices.Sort(ids)
+	for _, id := range ids[:5] { // the first two rounds and half the third
+		if _, err := f.d.ExecContext(ctx, `UPDATE certificate_file SET content = $1 WHERE certificate_id = $2`,
+			[]byte("%PDF-1.7 altered"), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := certificate.SettleFiles(ctx, f.d, f.blobs)
+	if n != 2 || err == nil || strings.Count(err.Error(), "does not hash") != 5 {
+		t.Errorf("SettleFiles = %d, %v; want 2 settled and the 5 altered copies reported", n, err)
+	}
+	if k := f.count(t, "certificate_file"); k != 5 {
+		t.Errorf("%d kept files, want the 5 altered ones", k)
 	}
 }
 

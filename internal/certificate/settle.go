@@ -31,24 +31,38 @@ func keepFile(ctx context.Context, tx *sql.Tx, c *Certificate, pdf []byte, now t
 }
 
 // settleBatch bounds the copies one round reads into memory (about 10 KB
-// each).
-const settleBatch = 256
+// each). A variable for the tests.
+var settleBatch = 256
 
 // SettleFiles puts the copies kept in certificate_file back to the
 // blob store, each durably (a no-op for a file that was flushed), and
 // removes them; it returns how many it settled. A copy whose bytes do not
 // hash to the digest its certificate records (or that the store refuses)
-// is left alone and reported, and the others are settled all the same.
-// It is safe to run in several instances at once: putting the same bytes
-// twice stores them once.
+// is left alone and reported, and the others are settled all the same:
+// the rounds walk the table in key order, so copies left behind never
+// hide the ones after them. It is safe to run in several instances at
+// once: putting the same bytes twice stores them once.
 func SettleFiles(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
-	settled := 0
+	var (
+		settled int
+		after   fileRef
+		refused []error
+	)
 	for {
-		n, err := settleRound(ctx, d, blobs)
-		settled += n
-		if err != nil || n < settleBatch {
-			return settled, err
+		files, err := keptAfter(ctx, d, after)
+		if err != nil {
+			return settled, errors.Join(append(refused, err)...)
 		}
+		n, err := settleRound(ctx, d, blobs, files, &refused)
+		settled += n
+		if err != nil {
+			return settled, errors.Join(append(refused, err)...)
+		}
+		if len(files) < settleBatch {
+			return settled, errors.Join(refused...)
+		}
+		last := files[len(files)-1]
+		after = fileRef{ente: last.ente, id: last.certificate}
 	}
 }
 
@@ -60,41 +74,45 @@ type pendingFile struct {
 	content     []byte
 }
 
-func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
+// keptAfter reads up to settleBatch kept copies after the key after.
+func keptAfter(ctx context.Context, d *db.DB, after fileRef) ([]pendingFile, error) {
 	const list = `SELECT ente_id, certificate_id, sha256, content FROM certificate_file
-		ORDER BY ente_id, certificate_id LIMIT $1`
-	rows, err := d.QueryContext(ctx, list, settleBatch)
+		WHERE ente_id > $1 OR (ente_id = $1 AND certificate_id > $2)
+		ORDER BY ente_id, certificate_id LIMIT $3`
+	rows, err := d.QueryContext(ctx, list, after.ente, after.id, settleBatch)
 	if err != nil {
-		return 0, fmt.Errorf("certificate: pending files: %w", err)
+		return nil, fmt.Errorf("certificate: pending files: %w", err)
 	}
+	defer rows.Close()
 	var files []pendingFile
 	for rows.Next() {
 		var f pendingFile
 		if err := rows.Scan(&f.ente, &f.certificate, &f.sha256, &f.content); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("certificate: pending files: %w", err)
+			return nil, fmt.Errorf("certificate: pending files: %w", err)
 		}
 		files = append(files, f)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("certificate: pending files: %w", err)
+		return nil, fmt.Errorf("certificate: pending files: %w", err)
 	}
-	if len(files) == 0 {
-		return 0, nil
-	}
-	// A copy that cannot be put back (altered, or the store failing) stays
-	// and is reported; it does not hold back the others.
-	var putErrs []error
-	put := files[:0]
+	return files, nil
+}
+
+// settleRound puts files back to the store and removes the rows of those it
+// put; a copy it cannot put back stays, its error added to refused.
+func settleRound(ctx context.Context, d *db.DB, blobs blob.Store, files []pendingFile, refused *[]error) (int, error) {
+	var put []pendingFile
 	for _, f := range files {
 		if err := f.put(ctx, blobs); err != nil {
-			putErrs = append(putErrs, err)
+			*refused = append(*refused, err)
 			continue
 		}
 		put = append(put, f)
 	}
-	err = d.InTx(ctx, func(tx *sql.Tx) error {
+	if len(put) == 0 {
+		return 0, nil
+	}
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
 		for _, f := range put {
 			if _, err := tx.ExecContext(ctx, deletePending, f.ente, f.certificate); err != nil {
 				return err
@@ -105,7 +123,7 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("certificate: settle files: %w", err)
 	}
-	return len(put), errors.Join(putErrs...)
+	return len(put), nil
 }
 
 // put stores f's bytes durably, refusing a copy that does not hash to the
