@@ -90,25 +90,26 @@ func ownStation(ctx context.Context, d *db.DB, svc *payment.Service, cfg *config
 	if p.BrokerID == "" || p.StationID == "" {
 		return nil, &config.UsageError{Err: errors.New("pagoPA: --pagopa-broker and --pagopa-station are required with --pagopa-own-station")}
 	}
-	enti, err := tenant.List(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	var cfs []string
-	for _, e := range enti {
-		cfs = append(cfs, e.FiscalCode)
-	}
 	schema, err := spec.Schema()
 	if err != nil {
 		return nil, err
 	}
-	st := &station.Station{BrokerID: p.BrokerID, StationID: p.StationID, Entes: cfs,
+	st := &station.Station{BrokerID: p.BrokerID, StationID: p.StationID, Serves: servesEnte(d),
 		Positions: &payment.Station{DB: d, Calendar: svc.Calendar}, Schema: schema, Log: log}
 	if sim != nil {
 		sim.SetStation(localURL(addr) + stationPath)
 	}
-	log.Info("pagoPA own station", "path", stationPath, "broker", p.BrokerID, "station", p.StationID, "enti", len(cfs))
+	log.Info("pagoPA own station", "path", stationPath, "broker", p.BrokerID, "station", p.StationID)
 	return st, nil
+}
+
+// servesEnte says whether an ente of the deployment has the fiscal code
+// idPA, asked at each request: an ente added while the server runs is
+// served at once.
+func servesEnte(d *db.DB) func(ctx context.Context, idPA string) (bool, error) {
+	return func(ctx context.Context, idPA string) (bool, error) {
+		return tenant.HasFiscalCode(ctx, d, idPA)
+	}
 }
 
 // stationPath is where the web server serves the own station.

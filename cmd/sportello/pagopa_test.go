@@ -2,21 +2,26 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/internal/db"
 	"github.com/sportello/sportello/internal/pagopa"
 	"github.com/sportello/sportello/internal/pagopa/station"
+	"github.com/sportello/sportello/internal/tenant"
 )
 
 // TestDemoMountsThePagoPASimulator: the demo serves the simulator under
 // /_sim/pagopa, with GPD's key check, and says so in its banner.
 func TestDemoMountsThePagoPASimulator(t *testing.T) {
-	base, stop := startDemo(t, t.TempDir())
+	dir := t.TempDir()
+	base, stop := startDemo(t, dir)
 	res, err := http.Get(base + "/_sim/pagopa/")
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +48,28 @@ func TestDemoMountsThePagoPASimulator(t *testing.T) {
 	var fault *station.Fault
 	if _, err := payer.Verify(context.Background(), "00000000221", unknown.NAV()); !errors.As(err, &fault) || fault.Code != station.FaultUnknown {
 		t.Errorf("verify through the demo's station: %v, want %s", err, station.FaultUnknown)
+	}
+	// An ente the deployment does not have is refused; once added, while
+	// the server runs, the station serves it.
+	const newCF = "00000000000"
+	if _, err := payer.Verify(context.Background(), newCF, unknown.NAV()); !errors.As(err, &fault) || fault.Code != station.FaultWrongDomain {
+		t.Errorf("verify for an ente not in the deployment: %v, want %s", err, station.FaultWrongDomain)
+	}
+	d, err := db.Open(context.Background(), "sqlite://"+filepath.Join(dir, "sportello.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.InTx(context.Background(), func(tx *sql.Tx) error {
+		return tenant.Create(context.Background(), tx, &tenant.Ente{Slug: "avio", Name: "Comune di Avio", IstatCode: "022007",
+			Belfiore: "A520", IPACode: "c_a520", FiscalCode: newCF, Province: "TN", Hosts: []string{"avio.example"},
+			Offices: []tenant.Office{{Slug: "anagrafe", Name: "Anagrafe"}}}, time.Now())
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := payer.Verify(context.Background(), newCF, unknown.NAV()); !errors.As(err, &fault) || fault.Code != station.FaultUnknown {
+		t.Errorf("verify for the ente added meanwhile: %v, want %s", err, station.FaultUnknown)
 	}
 	out, err := stop()
 	if err != nil {

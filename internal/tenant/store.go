@@ -104,6 +104,16 @@ func ByFiscalCode(ctx context.Context, q db.Querier, cf string) (*Ente, error) {
 	return e, nil
 }
 
+// HasFiscalCode says whether an ente of the deployment has the fiscal code
+// cf: one cheap query, for the pagoPA station's check of every request.
+func HasFiscalCode(ctx context.Context, q db.Querier, cf string) (bool, error) {
+	var ok bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ente WHERE fiscal_code = $1)`, cf).Scan(&ok); err != nil {
+		return false, fmt.Errorf("ente with fiscal code %q: %w", cf, err)
+	}
+	return ok, nil
+}
+
 // List returns every ente of the deployment, for the consortium's operators.
 func List(ctx context.Context, q db.Querier) ([]*Ente, error) {
 	rows, err := q.QueryContext(ctx, selectEnte+` ORDER BY name`)

@@ -67,6 +67,11 @@ func TestCreateAndFind(t *testing.T) {
 	if got.Offices[0].Slug != "punto-risposte" {
 		t.Errorf("the desk is not listed first: %v", got.Offices[0].Slug)
 	}
+	for cf, want := range map[string]bool{want.FiscalCode: true, "99999999999": false} {
+		if ok, err := tenant.HasFiscalCode(ctx, d, cf); ok != want || err != nil {
+			t.Errorf("HasFiscalCode(%s) = %t, %v; want %t", cf, ok, err, want)
+		}
+	}
 }
 
 func TestCreateConflicts(t *testing.T) {

@@ -27,8 +27,14 @@ type Station struct {
 	BrokerID string
 	// StationID is the station's id (idStation), "<broker>_01".
 	StationID string
-	// Entes are the fiscal codes (idPA) the station serves.
+	// Entes are the fiscal codes (idPA) the station serves, when Serves
+	// is nil.
 	Entes []string
+	// Serves, if set, says at each request whether the station serves an
+	// idPA, so that an ente added to a running deployment is served at
+	// once (cmd/sportello asks the database); an error answers
+	// PAA_SYSTEM_ERROR.
+	Serves func(ctx context.Context, idPA string) (bool, error)
 	// Positions answers for the debt positions and stores receipts.
 	Positions Positions
 	// Schema, if set, validates every request against paForNode.xsd
@@ -127,9 +133,17 @@ func (s *Station) now() time.Time {
 
 // checkHeader applies the identity checks every request goes through, in
 // the order the Node's own checks run: the ente, the broker, the station.
-func (s *Station) checkHeader(h xmlHeader) string {
+func (s *Station) checkHeader(ctx context.Context, h xmlHeader) string {
+	served := slices.Contains(s.Entes, h.IDPA)
+	if s.Serves != nil {
+		var err error
+		if served, err = s.Serves(ctx, h.IDPA); err != nil {
+			s.log().Error("station: the ente cannot be looked up", "idPA", h.IDPA, "err", err)
+			return FaultSystem
+		}
+	}
 	switch {
-	case !slices.Contains(s.Entes, h.IDPA):
+	case !served:
 		return FaultWrongDomain
 	case h.IDBrokerPA != s.BrokerID:
 		return FaultWrongBroker
@@ -173,7 +187,7 @@ func FaultFor(p Position, err error, now time.Time) string {
 // lookup parses the notice number, checks that the QR code's ente is the
 // request's, and asks the store.
 func (s *Station) lookup(ctx context.Context, h xmlHeader, qr xmlQrCode, get bool) (Position, string, string) {
-	if f := s.checkHeader(h); f != "" {
+	if f := s.checkHeader(ctx, h); f != "" {
 		return Position{}, f, ""
 	}
 	if qr.FiscalCode != h.IDPA {
@@ -247,7 +261,7 @@ func (s *Station) get(ctx context.Context, req getReq) ([]byte, error) {
 }
 
 func (s *Station) sendRT(ctx context.Context, req sendRTReq, raw []byte) ([]byte, error) {
-	if f := s.checkHeader(req.xmlHeader); f != "" {
+	if f := s.checkHeader(ctx, req.xmlHeader); f != "" {
 		return s.ko(opSendRTRes, f, req.IDPA, "")
 	}
 	r, err := receiptFromWire(req.Receipt)

@@ -254,6 +254,45 @@ func TestIdentityFaults(t *testing.T) {
 	f.rec.validateAll(t)
 }
 
+// TestServes: with Serves set, the station asks it at each request instead
+// of reading Entes, and a lookup that fails is a system error, not a
+// wrong ente.
+func TestServes(t *testing.T) {
+	f := setup(t, nil)
+	n := nav(t, 1)
+	f.mem.Put(ente, n, position(n, station.StatusValid))
+	f.mem.Put(other, n, position(n, station.StatusValid))
+	served := map[string]bool{ente: true}
+	var lookupErr error
+	f.st.Entes = nil
+	f.st.Serves = func(_ context.Context, idPA string) (bool, error) { return served[idPA], lookupErr }
+	verify := func(cf string) string {
+		_, err := f.payer.Verify(context.Background(), cf, n)
+		if fault := new(station.Fault); errors.As(err, &fault) {
+			return fault.Code
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "OK"
+	}
+	if got := verify(ente); got != "OK" {
+		t.Errorf("a served ente: %s, want OK", got)
+	}
+	if got := verify(other); got != station.FaultWrongDomain {
+		t.Errorf("an ente not served: %s, want %s", got, station.FaultWrongDomain)
+	}
+	served[other] = true // added while the station runs
+	if got := verify(other); got != "OK" {
+		t.Errorf("an ente added meanwhile: %s, want OK", got)
+	}
+	lookupErr = errors.New("database unavailable")
+	if got := verify(ente); got != station.FaultSystem {
+		t.Errorf("a failed lookup: %s, want %s", got, station.FaultSystem)
+	}
+	f.rec.validateAll(t)
+}
+
 // TestPay pays a notice end to end (verify, getPayment twice, sendRT) and
 // checks the receipt the station stored against what the payer sent.
 func TestPay(t *testing.T) {
