@@ -475,3 +475,42 @@ func TestWaitlistOfferPassesOn(t *testing.T) {
 		t.Errorf("9:00 is not free after the last offer lapsed: %v", starts(days, d))
 	}
 }
+
+// TestUpdateCalendarKeepsTheGrid: a calendar's step and travel time cannot
+// change while appointments are booked on it from now on (the new slots
+// would not line up with their cells, so a booking could overlap one);
+// any other change can, and so can the step once they are past.
+func TestUpdateCalendarKeepsTheGrid(t *testing.T) {
+	f := setup(t)
+	s := f.ala
+	d := calendar.D(2026, 3, 5)
+	f.book(t, s, "carta-identita", booking.Desk, at(d, 9, 0), t0)
+	update := func(change func(c *booking.Calendar), now time.Time) error {
+		c := *s.desk
+		change(&c)
+		return f.d.InTx(ctx, func(tx *sql.Tx) error { return booking.UpdateCalendar(ctx, tx, &c, now) })
+	}
+	tests := []struct {
+		name   string
+		change func(c *booking.Calendar)
+		now    time.Time
+		want   *booking.GridBookedError
+	}{
+		{"step", func(c *booking.Calendar) { c.Step = 5 }, t0, &booking.GridBookedError{Field: "step", Appointments: 1}},
+		{"travel", func(c *booking.Calendar) { c.TravelMinutes = 15 }, t0, &booking.GridBookedError{Field: "travel", Appointments: 1}},
+		{"seats and name", func(c *booking.Calendar) { c.Seats, c.Name = 2, "Sportello A" }, t0, nil},
+		{"step once the appointment is past", func(c *booking.Calendar) { c.Step = 5 }, at(d, 12, 0), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := update(tc.change, tc.now)
+			var got *booking.GridBookedError
+			if !errors.As(err, &got) && err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("UpdateCalendar (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -106,9 +106,12 @@ func insertServicesAndHours(ctx context.Context, q db.Querier, c *Calendar) erro
 // settings, services and hours are replaced. Appointments already booked
 // keep their time; the changes apply to what is offered from now on.
 // Another ente's calendar is NotFound. Call it in a transaction.
-func UpdateCalendar(ctx context.Context, q db.Querier, c *Calendar) error {
+func UpdateCalendar(ctx context.Context, q db.Querier, c *Calendar, now time.Time) error {
 	if err := c.validate(); err != nil {
 		return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+	}
+	if err := checkGrid(ctx, q, c, now); err != nil {
+		return err
 	}
 	res, err := q.ExecContext(ctx, `UPDATE booking_calendar SET office_id = $3, name = $4, channel = $5, seats = $6,
 		step_minutes = $7, window_days = $8, notice_minutes = $9, change_minutes = $10, travel_minutes = $11, active = $12
@@ -130,6 +133,55 @@ func UpdateCalendar(ctx context.Context, q db.Querier, c *Calendar) error {
 		}
 	}
 	return insertServicesAndHours(ctx, q, c)
+}
+
+// GridBookedError refuses to change a calendar's step or travel time while
+// appointments are booked on it from now on: their seats are cells of the
+// old grid, which the new slots would not line up with, so a new booking
+// could overlap one of them.
+type GridBookedError struct {
+	// Field is the setting that changed: "step" or "travel".
+	Field string
+	// Appointments is how many appointments (and holds) are in the way.
+	Appointments int
+}
+
+func (e *GridBookedError) Error() string {
+	return fmt.Sprintf("booking: the calendar's %s cannot change with %d appointments booked", e.Field, e.Appointments)
+}
+
+// checkGrid returns a GridBookedError if c changes the step or travel time
+// of a calendar with appointments or live holds from now on.
+func checkGrid(ctx context.Context, q db.Querier, c *Calendar, now time.Time) error {
+	var step, travel int
+	err := q.QueryRowContext(ctx, `SELECT step_minutes, travel_minutes FROM booking_calendar WHERE ente_id = $1 AND id = $2`,
+		c.Ente, c.ID).Scan(&step, &travel)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // UpdateCalendar reports it
+	}
+	if err != nil {
+		return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+	}
+	field := ""
+	switch {
+	case step != c.Step:
+		field = "step"
+	case travel != c.TravelMinutes:
+		field = "travel"
+	default:
+		return nil
+	}
+	var n int
+	err = q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT appointment_id) FROM booking_cell
+		WHERE ente_id = $1 AND calendar_id = $2 AND minute >= $3 AND (held_until = 0 OR held_until > $4)`,
+		c.Ente, c.ID, minuteOf(now)-int64(step+travel), now.Unix()).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("booking: update calendar %d: %w", c.ID, err)
+	}
+	if n > 0 {
+		return &GridBookedError{Field: field, Appointments: n}
+	}
+	return nil
 }
 
 func mapKeys(m map[string]int) func(func(string) bool) {

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -301,7 +302,7 @@ func (s *Server) saveCalendar(w http.ResponseWriter, r *http.Request, p *calenda
 		if existing == nil {
 			err = booking.CreateCalendar(ctx, tx, c)
 		} else {
-			err = booking.UpdateCalendar(ctx, tx, c)
+			err = booking.UpdateCalendar(ctx, tx, c, s.now())
 		}
 		if err != nil {
 			return err
@@ -309,6 +310,10 @@ func (s *Server) saveCalendar(w http.ResponseWriter, r *http.Request, p *calenda
 		return s.audit(ctx, tx, r, audit.Event{Ente: e.ID, Actor: operatorActor(pr.Operator.ID), Action: action,
 			Subject: "calendar:" + strconv.FormatInt(int64(c.ID), 10), Outcome: audit.Success, Detail: c.Name}, s.now())
 	})
+	if gb := (*booking.GridBookedError)(nil); errors.As(err, &gb) {
+		p.Errors = append(p.Errors, fieldError{Field: gb.Field, Message: p.T("calendars.error.grid-booked", gb.Appointments)})
+		return s.renderCalendarEdit(w, r, http.StatusConflict, p, services, f.Get("office"), f.Get("channel"))
+	}
 	if err != nil {
 		return err
 	}

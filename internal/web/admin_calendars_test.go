@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -187,6 +188,40 @@ func TestCalendarAdmin(t *testing.T) {
 	res, _ = postForm(t, env.s, "/amministrazione-ente/calendari/chiusure/"+strconv.FormatInt(closures[0].ID, 10)+"/elimina", nil, admin)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove the closure of the office: status %d", res.StatusCode)
+	}
+	// With an appointment held on the calendar, its step cannot change: the
+	// form says why, and nothing is stored.
+	days, err := booking.Availability(ctx, env.d, env.ente, enteCal(t, env.s, env.ente), booking.Query{Office: office,
+		Service: "certificati-anagrafici", Channel: booking.Desk, From: monday, Days: 1}, testNow)
+	if err != nil || len(days) == 0 {
+		t.Fatalf("availability on %v: %v, %v", monday, days, err)
+	}
+	var start time.Time
+	for _, sl := range days[0].Slots {
+		if slices.Contains(sl.Calendars, created.ID) {
+			start = sl.Start
+			break
+		}
+	}
+	// Hold that time until every calendar offering it is full, this one
+	// included (a hold goes to the least loaded).
+	for held := 0; ; held++ {
+		_, _, err := booking.Hold(ctx, env.d, env.ente, enteCal(t, env.s, env.ente), booking.HoldInput{Office: office,
+			Service: "certificati-anagrafici", Channel: booking.Desk, Start: start}, testNow)
+		if errors.Is(err, booking.ErrTaken) && held > 0 {
+			break
+		}
+		if err != nil || held > 20 {
+			t.Fatalf("hold %d at %v: %v", held, start, err)
+		}
+	}
+	good.Set("step", "10")
+	res, body = postForm(t, env.s, edit, good, admin)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(body, "appuntamenti da oggi in poi") {
+		t.Errorf("changing the step of a booked calendar: status %d, want 409 with the reason\n%.3000s", res.StatusCode, body)
+	}
+	if got, err := booking.GetCalendar(ctx, env.d, env.ente, created.ID); err != nil || got.Step != 15 {
+		t.Errorf("after the refused change: %+v, %v; want step 15", got, err)
 	}
 	var actions []string
 	for _, a := range []audit.Action{"calendar.created", "calendar.updated", "calendar.closure_added", "calendar.closure_removed"} {
