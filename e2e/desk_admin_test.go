@@ -65,6 +65,13 @@ func TestCalendarAdminAndOfficeAppointmentsAxe(t *testing.T) {
 	submitWith(t, ctx, `form[action="/amministrazione-ente/calendari/chiusure"] button[type="submit"]`)
 	waitText(t, ctx, "main", "Ferie estive")
 	check(ctx, "calendars with a closure")
+	// Removing asks first: the button opens the confirmation.
+	do(t, ctx, "open the confirmation", chromedp.Click(chromedp.CSS(`td details > summary`)))
+	if !eval[bool](t, ctx, `document.querySelector("td details").open`) {
+		t.Fatal("the remove button does not open its confirmation")
+	}
+	waitText(t, ctx, "td details", "si potrà di nuovo prenotare")
+	check(ctx, "calendars, confirming a removal")
 	submitWith(t, ctx, `form[action$="/elimina"] button[type="submit"]`)
 	waitText(t, ctx, "main", "quei giorni tornano prenotabili")
 	s.open(t, ctx, "/amministrazione-ente/calendari/nuovo", 200)

@@ -161,6 +161,9 @@ func TestCalendarAdmin(t *testing.T) {
 	if !strings.Contains(body, `action="`+del+`"`) {
 		t.Errorf("the list has no remove button for the closure (%s)", del)
 	}
+	if doc := parse(t, body); !strings.Contains(doc.Find(`details:has(form[action="`+del+`"])`).Text(), "si potrà di nuovo prenotare") {
+		t.Errorf("the remove button does not ask first: no confirmation around %s", del)
+	}
 	res, _ = postForm(t, env.s, del, nil, admin)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/amministrazione-ente/calendari?ok=chiusura-eliminata" {
 		t.Fatalf("remove the closure: status %d, to %q", res.StatusCode, res.Header.Get("Location"))
