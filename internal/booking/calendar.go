@@ -104,7 +104,9 @@ func insertServicesAndHours(ctx context.Context, q db.Querier, c *Calendar) erro
 
 // UpdateCalendar stores an administrator's changes to a calendar: its
 // settings, services and hours are replaced. Appointments already booked
-// keep their time; the changes apply to what is offered from now on.
+// keep their time; the changes apply to what is offered from now on. The
+// step and the travel time cannot change while appointments are booked
+// from now on (GridBookedError).
 // Another ente's calendar is NotFound. Call it in a transaction.
 func UpdateCalendar(ctx context.Context, q db.Querier, c *Calendar, now time.Time) error {
 	if err := c.validate(); err != nil {
