@@ -2,9 +2,7 @@ package certificate
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -126,14 +124,52 @@ func settleRound(ctx context.Context, d *db.DB, blobs blob.Store, files []pendin
 	return len(put), nil
 }
 
-// put stores f's bytes durably, refusing a copy that does not hash to the
-// digest its certificate records.
-func (f *pendingFile) put(ctx context.Context, blobs blob.Store) error {
-	if sum := sha256.Sum256(f.content); hex.EncodeToString(sum[:]) != f.sha256 {
+// check refuses a kept file whose bytes do not hash to its digest.
+func (f *pendingFile) check() error {
+	if string(blob.KeyOf(f.content)) != f.sha256 {
 		return fmt.Errorf("certificate %d (ente %d): the kept file does not hash to its digest %s",
 			f.certificate, f.ente, f.sha256)
 	}
+	return nil
+}
+
+// put stores f's bytes durably, refusing a copy that does not hash to the
+// digest its certificate records.
+func (f *pendingFile) put(ctx context.Context, blobs blob.Store) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	if _, err := blob.PutBytes(ctx, blobs, f.content); err != nil {
+		return fmt.Errorf("certificate %d (ente %d): settle the file: %w", f.certificate, f.ente, err)
+	}
+	return nil
+}
+
+// kept reads c's row in certificate_file, nil if it has none; a row that
+// names another digest than c's is an error.
+func kept(ctx context.Context, d *db.DB, c *Certificate) (*pendingFile, error) {
+	const get = `SELECT sha256, content FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`
+	f := &pendingFile{ente: c.Ente, certificate: c.ID}
+	err := d.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&f.sha256, &f.content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: kept file: %w", c.Code, err)
+	}
+	if f.sha256 != c.DocumentSHA256 {
+		return nil, fmt.Errorf("certificate %s: the kept file's digest %s is not the certificate's %s",
+			c.Code, f.sha256, c.DocumentSHA256)
+	}
+	return f, nil
+}
+
+// restore puts the copy f back to the store durably and removes its row.
+func (f *pendingFile) restore(ctx context.Context, d *db.DB, blobs blob.Store) error {
+	if err := f.put(ctx, blobs); err != nil {
+		return err
+	}
+	if _, err := d.ExecContext(ctx, deletePending, f.ente, f.certificate); err != nil {
 		return fmt.Errorf("certificate %d (ente %d): settle the file: %w", f.certificate, f.ente, err)
 	}
 	return nil
@@ -145,24 +181,12 @@ func (f *pendingFile) put(ctx context.Context, blobs blob.Store) error {
 // a copy was kept. Without one (the file's flush was confirmed, or the
 // store syncs every Put) it costs one indexed read.
 func Restore(ctx context.Context, d *db.DB, blobs blob.Store, c *Certificate) (bool, error) {
-	const get = `SELECT sha256, content FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`
-	f := pendingFile{ente: c.Ente, certificate: c.ID}
-	err := d.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&f.sha256, &f.content)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("certificate %s: kept file: %w", c.Code, err)
-	}
-	if f.sha256 != c.DocumentSHA256 {
-		return false, fmt.Errorf("certificate %s: the kept file's digest %s is not the certificate's %s",
-			c.Code, f.sha256, c.DocumentSHA256)
-	}
-	if err := f.put(ctx, blobs); err != nil {
+	f, err := kept(ctx, d, c)
+	if err != nil || f == nil {
 		return false, err
 	}
-	if _, err := d.ExecContext(ctx, deletePending, c.Ente, c.ID); err != nil {
-		return false, fmt.Errorf("certificate %s: settle the file: %w", c.Code, err)
+	if err := f.restore(ctx, d, blobs); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -170,33 +194,29 @@ func Restore(ctx context.Context, d *db.DB, blobs blob.Store, c *Certificate) (b
 // File returns an issued certificate's file. A file kept in the database
 // is read from there and checked against the certificate's digest. Without
 // FilesInDatabase such a row is a copy whose flush the store had not
-// confirmed (a crash, a failed write), and it goes back to the store first
-// (Restore); otherwise, and for certificates issued before the files moved
-// to the database, the file is the store's.
+// confirmed (a crash, a failed write): it goes back to the store first
+// (as Restore does), and its bytes are the answer. Otherwise, and for
+// certificates issued before the files moved to the database, the file is
+// the store's.
 func (is *Issuer) File(ctx context.Context, c *Certificate) ([]byte, error) {
 	if c.State == AwaitingStamp || c.DocumentSHA256 == "" {
 		return nil, apperr.Errorf(apperr.NotFound, "certificate %d: not issued", c.ID)
 	}
-	if !is.FilesInDatabase {
-		if _, err := Restore(ctx, is.DB, is.Blobs, c); err != nil {
-			return nil, err
-		}
+	f, err := kept(ctx, is.DB, c)
+	switch {
+	case err != nil:
+		return nil, err
+	case f == nil:
 		return Open(ctx, is.Blobs, c)
-	}
-	const get = `SELECT content FROM certificate_file WHERE ente_id = $1 AND certificate_id = $2`
-	var content []byte
-	err := is.DB.QueryRowContext(ctx, get, c.Ente, c.ID).Scan(&content)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Open(ctx, is.Blobs, c)
+	case is.FilesInDatabase:
+		err = f.check()
+	default:
+		err = f.restore(ctx, is.DB, is.Blobs)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("certificate %s: read the file: %w", c.Code, err)
+		return nil, err
 	}
-	if sum := sha256.Sum256(content); hex.EncodeToString(sum[:]) != c.DocumentSHA256 {
-		return nil, fmt.Errorf("certificate %s: the file in the database does not hash to the digest %s",
-			c.Code, c.DocumentSHA256)
-	}
-	return content, nil
+	return f.content, nil
 }
 
 // SettleFilesArgs is the job that runs SettleFiles.
