@@ -1,6 +1,7 @@
 package attachment
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,19 @@ var inlineSafe = map[string]bool{PDF: true, JPEG: true, PNG: true}
 // Content-Length, so the browser reports a failed download rather than
 // saving a damaged file; the error is returned for the log.
 func Serve(w http.ResponseWriter, r *http.Request, blobs blob.Store, f File) error {
+	return serve(w, r, f, func() (io.ReadCloser, error) { return blobs.Open(r.Context(), f.SHA256) })
+}
+
+// ServeContent sends content, already read and checked against f.SHA256 by
+// the caller, as Serve sends a stored file: the same headers, the same
+// answer to If-None-Match and HEAD.
+func ServeContent(w http.ResponseWriter, r *http.Request, f File, content []byte) error {
+	f.Size = int64(len(content))
+	return serve(w, r, f, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil })
+}
+
+// serve is Serve with the content opened by open.
+func serve(w http.ResponseWriter, r *http.Request, f File, open func() (io.ReadCloser, error)) error {
 	if _, err := blob.ParseKey(string(f.SHA256)); err != nil {
 		return apperr.Errorf(apperr.NotFound, "attachment: serve: %w", err)
 	}
@@ -39,7 +53,7 @@ func Serve(w http.ResponseWriter, r *http.Request, blobs blob.Store, f File) err
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	rc, err := blobs.Open(r.Context(), f.SHA256)
+	rc, err := open()
 	if err != nil {
 		// No header is set yet, so the caller's error page is a page.
 		if errors.Is(err, blob.ErrNotFound) {
@@ -56,29 +70,6 @@ func Serve(w http.ResponseWriter, r *http.Request, blobs blob.Store, f File) err
 		return nil
 	}
 	if err := copyVerified(w, rc); err != nil {
-		return fmt.Errorf("attachment: serve %s: %w", f.SHA256, err)
-	}
-	return nil
-}
-
-// ServeContent sends content, already read and checked against f.SHA256 by
-// the caller, as Serve sends a stored file: the same headers, the same
-// answer to If-None-Match and HEAD.
-func ServeContent(w http.ResponseWriter, r *http.Request, f File, content []byte) error {
-	if _, err := blob.ParseKey(string(f.SHA256)); err != nil {
-		return apperr.Errorf(apperr.NotFound, "attachment: serve: %w", err)
-	}
-	etag := `"` + string(f.SHA256) + `"`
-	setHeaders(w.Header(), f, etag)
-	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(content)))
-	if r.Method == http.MethodHead {
-		return nil
-	}
-	if _, err := w.Write(content); err != nil {
 		return fmt.Errorf("attachment: serve %s: %w", f.SHA256, err)
 	}
 	return nil

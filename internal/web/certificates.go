@@ -142,5 +142,5 @@ func (s *Server) serveCertificate(w http.ResponseWriter, r *http.Request, c *cer
 		return err
 	}
 	return attachment.ServeContent(w, r, attachment.File{Name: "certificato-" + c.Code + ".pdf",
-		MIME: attachment.PDF, Size: int64(len(pdf)), SHA256: k}, pdf)
+		MIME: attachment.PDF, SHA256: k}, pdf)
 }
