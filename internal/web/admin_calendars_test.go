@@ -163,6 +163,9 @@ func TestCalendarAdmin(t *testing.T) {
 	}
 	if doc := parse(t, body); !strings.Contains(doc.Find(`details:has(form[action="`+del+`"])`).Text(), "si potrà di nuovo prenotare") {
 		t.Errorf("the remove button does not ask first: no confirmation around %s", del)
+	} else if b := doc.Find(`form[action="` + del + `"] button`).Text(); b != "Sì, elimina la chiusura dal "+monday.In(rome).Format("02/01/2006")+" al "+monday.In(rome).Format("02/01/2006") {
+		// Several closures give several confirm buttons: each names its days.
+		t.Errorf("the confirm button %q does not name the closure's days", b)
 	}
 	res, _ = postForm(t, env.s, del, nil, admin)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/amministrazione-ente/calendari?ok=chiusura-eliminata" {
