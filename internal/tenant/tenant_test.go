@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -222,5 +223,33 @@ func TestPatronDays(t *testing.T) {
 	e.PatronDays = []calendar.MonthDay{{Month: time.February, Day: 30}}
 	if err := e.Validate(); apperr.KindOf(err) != apperr.Invalid {
 		t.Errorf("Validate with 30 February: %v, want Invalid", err)
+	}
+}
+
+// BenchmarkHasFiscalCode is the lookup the pagoPA station makes for every
+// request, in a consortium of 300 enti: the figure in
+// docs/benchmarks-pagopa-msg.md.
+func BenchmarkHasFiscalCode(b *testing.B) {
+	ctx := context.Background()
+	d := testdb.Open(b)
+	const n = 300
+	err := d.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			e := sample(fmt.Sprintf("comune-%d", i), fmt.Sprintf("%06d", 22000+i), fmt.Sprintf("comune-%d.example", i))
+			e.FiscalCode = fmt.Sprintf("%011d", 1000+i)
+			if err := tenant.Create(ctx, tx, e, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	last := fmt.Sprintf("%011d", 1000+n-1)
+	for b.Loop() {
+		if ok, err := tenant.HasFiscalCode(ctx, d, last); !ok || err != nil {
+			b.Fatalf("HasFiscalCode(%s) = %t, %v", last, ok, err)
+		}
 	}
 }
