@@ -94,22 +94,16 @@ func ownStation(ctx context.Context, d *db.DB, svc *payment.Service, cfg *config
 	if err != nil {
 		return nil, err
 	}
-	st := &station.Station{BrokerID: p.BrokerID, StationID: p.StationID, Serves: servesEnte(d),
+	// Each request's idPA is looked up when it arrives, so that a comune
+	// added while the server runs is served at once.
+	serves := func(ctx context.Context, idPA string) (bool, error) { return tenant.HasFiscalCode(ctx, d, idPA) }
+	st := &station.Station{BrokerID: p.BrokerID, StationID: p.StationID, Serves: serves,
 		Positions: &payment.Station{DB: d, Calendar: svc.Calendar}, Schema: schema, Log: log}
 	if sim != nil {
 		sim.SetStation(localURL(addr) + stationPath)
 	}
 	log.Info("pagoPA own station", "path", stationPath, "broker", p.BrokerID, "station", p.StationID)
 	return st, nil
-}
-
-// servesEnte says whether an ente of the deployment has the fiscal code
-// idPA, asked at each request: an ente added while the server runs is
-// served at once.
-func servesEnte(d *db.DB) func(ctx context.Context, idPA string) (bool, error) {
-	return func(ctx context.Context, idPA string) (bool, error) {
-		return tenant.HasFiscalCode(ctx, d, idPA)
-	}
 }
 
 // stationPath is where the web server serves the own station.
